@@ -1,0 +1,1 @@
+"""Per-file fact extraction (`ast` -> `ModuleFacts`)."""

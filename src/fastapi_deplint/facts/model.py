@@ -1,0 +1,192 @@
+"""Per-file facts: the small, picklable summary of one module that crosses file boundaries.
+
+Parsing is the expensive step; everything after it (linking, rules, reports) works on these
+facts only, so they can be computed in parallel and cached by content hash.
+
+Expressions that later stages must *resolve* (a `Depends` target, a decorator, a router
+variable, an `Annotated` alias) are kept as a tiny expression tree (`X`): names as dotted
+strings, calls with their arguments, subscripts, literals and sequences. Everything else is
+`Opaque`. Whether a call is FastAPI's `Depends` is decided at link time by resolving the
+callee, so a module that shadows `Depends` is handled for free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+
+@dataclass(frozen=True, slots=True)
+class Loc:
+    """A source span: 1-based lines, 0-based columns (as `ast`)."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+# --- the expression tree -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A name or attribute chain rooted at a name: `get_db`, `deps.get_db`, `self.router`."""
+
+    dotted: str
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: "X"
+    args: tuple["X", ...]
+    kwargs: tuple[tuple[str | None, "X"], ...]  # None key = **kwargs
+    loc: Loc
+    src: str  # normalised source of the whole call, for "same arguments" comparisons
+
+
+@dataclass(frozen=True, slots=True)
+class Sub:
+    """A subscript `value[items]` (for `Annotated[...]`)."""
+
+    value: "X"
+    items: tuple["X", ...]
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Lit:
+    value: str | int | float | bool | None
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Seq:
+    """A list, tuple or set display."""
+
+    items: tuple["X", ...]
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Opaque:
+    """Anything we do not model (lambdas, comprehensions, f-strings, arithmetic...)."""
+
+    kind: str
+    loc: Loc
+
+
+X = Union[Name, Call, Sub, Lit, Seq, Opaque]
+
+
+# --- definitions -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Param:
+    name: str
+    kind: str  # "posonly" | "pos" | "vararg" | "kwonly" | "varkw"
+    annotation: X | None
+    default: X | None
+    loc: Loc
+
+
+@dataclass(slots=True)
+class CallSite:
+    """A call made inside a function body (for the lifecycle/async rules)."""
+
+    callee: str  # dotted name as written, "" when the callee is not a name chain
+    loc: Loc
+    awaited: bool
+    in_with: bool  # inside a `with`/`async with` item or body
+    arg_names: tuple[str, ...]  # simple-name positional/keyword argument values
+    in_thread: bool = False  # an argument of run_in_threadpool / to_thread
+
+
+@dataclass(slots=True)
+class Function:
+    qualname: str  # "outer.<locals>.inner", "Class.method"
+    name: str
+    loc: Loc  # of the `def` keyword line
+    is_async: bool
+    is_generator: bool
+    decorators: list[X]
+    params: list[Param]
+    returns: list[X]  # values of `return` statements (own body only)
+    yields: list[Loc]
+    parent: str  # qualname of the enclosing function/class, "" at module level
+    class_name: str | None  # set for methods
+    calls: list[CallSite] = field(default_factory=list)
+    global_names: list[str] = field(default_factory=list)  # `global x` declarations
+    mutations: list[tuple[str, Loc, str]] = field(default_factory=list)  # (name, loc, how)
+    loads: set[str] = field(default_factory=set)  # plain names read in the body
+    raises_auth_error: bool = False  # raises HTTPException(401/403) or similar
+    has_finally: bool = False
+    returns_annotation: X | None = None
+    body_loc: Loc | None = None
+
+
+@dataclass(slots=True)
+class Class:
+    qualname: str
+    name: str
+    loc: Loc
+    bases: list[X]
+    decorators: list[X]
+    parent: str
+    methods: list[str]  # method names defined in the body
+    fields: list[Param]  # annotated class-level fields, in order (dataclass / pydantic)
+
+
+@dataclass(slots=True)
+class Assign:
+    """`name = value` (or `name: T = value`) in a module or function scope."""
+
+    name: str
+    value: X | None
+    annotation: X | None
+    loc: Loc
+    is_type_alias: bool = False  # PEP 695 `type X = ...`
+
+
+@dataclass(slots=True)
+class Import:
+    """A local binding created by an import. `attr` is None for `import a.b [as c]`."""
+
+    module: str  # absolute module name (relative imports already resolved)
+    attr: str | None
+    loc: Loc
+    type_checking: bool = False
+
+
+@dataclass(slots=True)
+class ScopeCall:
+    """A statement-level method call on a name that may set up routing:
+    `X.include_router(...)`, `X.add_api_route(...)`, `X.add_api_websocket_route(...)`,
+    `X.get("/")(func)`."""
+
+    scope: str  # qualname of the enclosing function, "" at module level
+    call: Call
+    method: str
+    decorated: X | None = None  # for `X.get(...)(func)`: the `func`
+
+
+@dataclass(slots=True)
+class ModuleFacts:
+    module: str
+    path: str
+    is_package: bool
+    imports: dict[str, dict[str, Import]] = field(default_factory=dict)  # scope -> name -> Import
+    star_imports: list[str] = field(default_factory=list)
+    functions: dict[str, Function] = field(default_factory=dict)
+    classes: dict[str, Class] = field(default_factory=dict)
+    assigns: dict[str, dict[str, list[Assign]]] = field(default_factory=dict)  # scope -> name -> [...]
+    scope_calls: list[ScopeCall] = field(default_factory=list)
+    noqa: dict[int, frozenset[str] | None] = field(default_factory=dict)
+    error: str | None = None  # FDL901 message when the file could not be read/parsed
+    error_loc: Loc | None = None
+    test_file: bool = False
+
+    def scope_assigns(self, scope: str) -> dict[str, list[Assign]]:
+        return self.assigns.get(scope, {})

@@ -1,0 +1,1 @@
+"""Linking per-file facts into the whole-project dependency graph."""

@@ -1,0 +1,307 @@
+"""Name resolution over facts only: what does a dotted name mean in a module and scope?
+
+Follows Python's rules closely enough for dependency wiring: function scopes (and their
+parameters) shadow enclosing ones, class bodies are skipped for nested functions, module
+globals come next, then star imports. Imports are followed across modules (relative, `as`,
+re-exports through `__init__`, `TYPE_CHECKING`). Names leading outside the project become
+`RExternal`. Every chain is bounded, so import or alias cycles cannot loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..facts.model import Assign, Class, ModuleFacts
+
+MAX_HOPS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class RModule:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RFunc:
+    module: str
+    qualname: str
+
+
+@dataclass(frozen=True, slots=True)
+class RClass:
+    module: str
+    qualname: str
+
+
+@dataclass(frozen=True, slots=True)
+class RVar:
+    module: str
+    scope: str
+    assign: Assign
+
+
+@dataclass(frozen=True, slots=True)
+class RAttr:
+    """An attribute of an instance of a project class: `service.get_user`."""
+
+    cls: RClass
+    attr: str
+
+
+@dataclass(frozen=True, slots=True)
+class RExternal:
+    dotted: str
+
+
+@dataclass(frozen=True, slots=True)
+class RParam:
+    """A parameter or other local whose value is not known statically."""
+
+    name: str
+
+
+Target = RModule | RFunc | RClass | RVar | RAttr | RExternal | RParam | None
+
+
+class Resolver:
+    def __init__(self, modules: dict[str, ModuleFacts]) -> None:
+        self.modules = modules
+        self._suffix_index: dict[str, list[str]] | None = None
+
+    # -- modules ------------------------------------------------------------------------------
+    def find_module(self, name: str) -> str | None:
+        """The project module for an absolute name; falls back to a unique suffix match so
+        namespace packages and `src/` roots without `__init__.py` still link."""
+        if name in self.modules:
+            return name
+        if self._suffix_index is None:
+            index: dict[str, list[str]] = {}
+            for mod in self.modules:
+                parts = mod.split(".")
+                for i in range(1, len(parts)):
+                    index.setdefault(".".join(parts[i:]), []).append(mod)
+            self._suffix_index = index
+        candidates = self._suffix_index.get(name, [])
+        return candidates[0] if len(candidates) == 1 else None
+
+    def is_project_package_prefix(self, name: str) -> bool:
+        prefix = name + "."
+        return any(m.startswith(prefix) for m in self.modules) or self.find_module(name) is not None
+
+    # -- scopes -------------------------------------------------------------------------------
+    def scope_chain(self, facts: ModuleFacts, scope: str) -> list[str]:
+        chain: list[str] = []
+        current = scope
+        for _ in range(MAX_HOPS):
+            if not current:
+                break
+            fn = facts.functions.get(current)
+            if fn is not None:
+                chain.append(current)
+                current = fn.parent
+                continue
+            cls = facts.classes.get(current)
+            if cls is not None:  # class bodies are not enclosing scopes for functions
+                current = cls.parent
+                continue
+            break
+        chain.append("")
+        return chain
+
+    def lookup(self, module: str, scope: str, name: str, hops: int = 0) -> Target:
+        facts = self.modules.get(module)
+        if facts is None or hops > MAX_HOPS:
+            return None
+        for s in self.scope_chain(facts, scope):
+            found = self._lookup_in_scope(facts, s, name, hops)
+            if found is not None:
+                return found
+        for star in facts.star_imports:
+            target_mod = self.find_module(star)
+            if target_mod is not None and target_mod != module:
+                found = self.lookup(target_mod, "", name, hops + 1)
+                if found is not None:
+                    return found
+            elif target_mod is None:
+                if star.split(".")[0] in ("fastapi", "starlette") or name in ("Depends", "Security"):
+                    return RExternal(f"{star}.{name}")
+        return None
+
+    def _lookup_in_scope(self, facts: ModuleFacts, scope: str, name: str, hops: int) -> Target:
+        prefix = f"{scope}.<locals>." if scope else ""
+        candidates: list[tuple[int, Target]] = []
+        fn = facts.functions.get(prefix + name)
+        if fn is not None and fn.parent == scope:
+            candidates.append((fn.loc.line, RFunc(facts.module, fn.qualname)))
+        cls = facts.classes.get(prefix + name)
+        if cls is not None and cls.parent == scope:
+            candidates.append((cls.loc.line, RClass(facts.module, cls.qualname)))
+        assigns = facts.assigns.get(scope, {}).get(name)
+        if assigns:
+            last = assigns[-1]
+            if not (cls is not None and last.loc.line == cls.loc.line and last.value is None):
+                candidates.append((last.loc.line, RVar(facts.module, scope, last)))
+        imported = facts.imports.get(scope, {}).get(name)
+        if imported is not None:
+            candidates.append((imported.loc.line, self.resolve_import(imported.module, imported.attr, hops + 1)))
+        if candidates:
+            # the binding written last wins (`try: import x / except: x = None` keeps x importable)
+            best = max(candidates, key=lambda c: (c[0], c[1] is not None and not isinstance(c[1], RVar)))
+            if best[1] is None:
+                for _, t in candidates:
+                    if t is not None:
+                        return t
+                return None
+            return best[1]
+        if scope:
+            fn_scope = facts.functions.get(scope)
+            if fn_scope is not None and any(p.name == name for p in fn_scope.params):
+                return RParam(name)
+        return None
+
+    def resolve_import(self, module: str, attr: str | None, hops: int = 0) -> Target:
+        if attr is None:
+            found = self.find_module(module)
+            return RModule(found) if found is not None else RModule(module)
+        found = self.find_module(module)
+        if found is not None:
+            facts = self.modules[found]
+            target = self._lookup_in_scope(facts, "", attr, hops) if hops <= MAX_HOPS else None
+            if target is not None:
+                return target
+            sub = self.find_module(f"{found}.{attr}")
+            if sub is not None:
+                return RModule(sub)
+            for star in facts.star_imports:
+                star_mod = self.find_module(star)
+                if star_mod is not None and star_mod != found and hops <= MAX_HOPS:
+                    t = self.resolve_import(star_mod, attr, hops + 1)
+                    if t is not None:
+                        return t
+            return None
+        sub = self.find_module(f"{module}.{attr}")
+        if sub is not None:
+            return RModule(sub)
+        return RExternal(f"{module}.{attr}")
+
+    # -- dotted names --------------------------------------------------------------------------
+    def resolve(self, module: str, scope: str, dotted: str, hops: int = 0) -> Target:
+        head, *rest = dotted.split(".")
+        target = self.lookup(module, scope, head, hops)
+        if target is None and not rest:
+            return None
+        if target is None:
+            # `import a.b` binds `a`; the `<sub>` entries make `a.b.c` reachable
+            facts = self.modules.get(module)
+            if facts is not None:
+                for i in range(len(rest), 0, -1):
+                    sub = ".".join([head, *rest[:i]])
+                    for s in self.scope_chain(facts, scope):
+                        if f"<sub>{sub}" in facts.imports.get(s, {}):
+                            target = RModule(self.find_module(sub) or sub)
+                            rest = rest[i:]
+                            break
+                    if target is not None:
+                        break
+            if target is None:
+                return None
+        for attr in rest:
+            target = self.attribute(target, attr, hops + 1)
+            if target is None:
+                return None
+        return target
+
+    def attribute(self, target: Target, attr: str, hops: int = 0) -> Target:
+        if hops > MAX_HOPS or target is None:
+            return None
+        if isinstance(target, RModule):
+            if target.name in self.modules:
+                found = self._lookup_in_scope(self.modules[target.name], "", attr, hops)
+                if found is not None:
+                    return found
+                sub = self.find_module(f"{target.name}.{attr}")
+                return RModule(sub) if sub is not None else None
+            sub = self.find_module(f"{target.name}.{attr}")
+            if sub is not None:
+                return RModule(sub)
+            return RExternal(f"{target.name}.{attr}")
+        if isinstance(target, RExternal):
+            return RExternal(f"{target.dotted}.{attr}")
+        if isinstance(target, RClass):
+            return self.class_attribute(target, attr, hops)
+        if isinstance(target, RVar):
+            value = target.assign.value
+            from ..facts.model import Call, Name  # local: avoid a cycle at import time
+
+            if isinstance(value, Name):
+                inner = self.resolve(target.module, target.scope, value.dotted, hops + 1)
+                return self.attribute(inner, attr, hops + 1)
+            if isinstance(value, Call) and isinstance(value.func, Name):
+                callee = self.resolve(target.module, target.scope, value.func.dotted, hops + 1)
+                if isinstance(callee, RClass):
+                    return RAttr(callee, attr)
+                if isinstance(callee, RExternal):
+                    return RExternal(f"{callee.dotted}().{attr}")
+            if target.assign.annotation is not None and isinstance(target.assign.annotation, Name):
+                ann = self.resolve(target.module, target.scope, target.assign.annotation.dotted, hops + 1)
+                if isinstance(ann, RClass):
+                    return RAttr(ann, attr)
+            return None
+        return None
+
+    def class_attribute(self, cls: RClass, attr: str, hops: int = 0) -> Target:
+        for klass_ref in self.mro(cls):
+            facts = self.modules[klass_ref.module]
+            qual = f"{klass_ref.qualname}.{attr}"
+            if qual in facts.functions:
+                return RFunc(klass_ref.module, qual)
+            if qual in facts.classes:
+                return RClass(klass_ref.module, qual)
+            assigns = facts.assigns.get(klass_ref.qualname, {}).get(attr)
+            if assigns:
+                return RVar(klass_ref.module, klass_ref.qualname, assigns[-1])
+        return None
+
+    def class_facts(self, cls: RClass) -> Class | None:
+        facts = self.modules.get(cls.module)
+        return facts.classes.get(cls.qualname) if facts is not None else None
+
+    def mro(self, cls: RClass, hops: int = 0) -> list[RClass]:
+        """Project classes in (approximate, depth-first) method resolution order."""
+        order: list[RClass] = []
+        stack = [cls]
+        while stack and len(order) < MAX_HOPS:
+            current = stack.pop(0)
+            if current in order:
+                continue
+            order.append(current)
+            facts = self.class_facts(current)
+            if facts is None:
+                continue
+            for base in facts.bases:
+                base_t = self.resolve_expr_name(current.module, facts.parent, base)
+                if isinstance(base_t, RClass):
+                    stack.append(base_t)
+        return order
+
+    def external_bases(self, cls: RClass) -> list[str]:
+        """Dotted names of the external classes somewhere in `cls`'s bases."""
+        result: list[str] = []
+        for klass in self.mro(cls):
+            facts = self.class_facts(klass)
+            if facts is None:
+                continue
+            for base in facts.bases:
+                t = self.resolve_expr_name(klass.module, facts.parent, base)
+                if isinstance(t, RExternal):
+                    result.append(t.dotted)
+        return result
+
+    def resolve_expr_name(self, module: str, scope: str, x: object) -> Target:
+        from ..facts.model import Name, Sub
+
+        if isinstance(x, Sub):  # Generic[T], BaseModel[...] etc.
+            x = x.value
+        if isinstance(x, Name):
+            return self.resolve(module, scope, x.dotted)
+        return None

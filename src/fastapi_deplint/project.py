@@ -1,0 +1,86 @@
+"""Building a `ProjectGraph` from paths: discover -> facts (per file) -> link."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .discover import iter_python_files
+from .facts.model import ModuleFacts
+from .graph.link import link
+from .graph.model import ProjectGraph
+from .source import read_facts
+
+
+@dataclass(slots=True)
+class Project:
+    graph: ProjectGraph
+    facts: list[ModuleFacts]
+    discovery_errors: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def file_errors(self) -> list[ModuleFacts]:
+        return [f for f in self.facts if f.error is not None]
+
+
+def display_path(path: Path) -> str:
+    """Paths as the user gave them (relative stays relative)."""
+    return os.path.normpath(str(path))
+
+
+def unique_modules(facts: Iterable[ModuleFacts]) -> dict[str, ModuleFacts]:
+    """Key modules by name; a second file with the same module name (scripts in different
+    folders without `__init__.py`) gets `name#2`, so nothing is silently dropped."""
+    modules: dict[str, ModuleFacts] = {}
+    for f in facts:
+        key = f.module
+        n = 1
+        while key in modules:
+            n += 1
+            key = f"{f.module}#{n}"
+        if key != f.module:
+            f.module = key
+        modules[key] = f
+    return modules
+
+
+def collect_facts(paths: Sequence[Path], exclude: Sequence[str] = (), errors: list[tuple[str, str]] | None = None) -> list[ModuleFacts]:
+    return [read_facts(p, display_path(p)) for p in iter_python_files(paths, exclude, errors)]
+
+
+def build_project(paths: Sequence[Path], exclude: Sequence[str] = (), jobs: int | None = None) -> Project:
+    errors: list[tuple[str, str]] = []
+    files = list(iter_python_files(paths, exclude, errors))
+    facts = collect_facts_parallel(files, jobs if jobs is not None else (os.cpu_count() or 1))
+    modules = unique_modules(f for f in facts if f.error is None)
+    graph = link(modules)
+    return Project(graph=graph, facts=facts, discovery_errors=errors)
+
+
+def real_module(module: str) -> str:
+    return module.split("#", 1)[0]
+
+
+def _facts_chunk(paths: list[str]) -> list[ModuleFacts]:
+    return [read_facts(Path(p), p) for p in paths]
+
+
+def collect_facts_parallel(files: list[Path], jobs: int) -> list[ModuleFacts]:
+    """Facts of many files on `jobs` processes (order preserved). Falls back to one process
+    when the pool cannot start (restricted sandboxes) — results are identical either way."""
+    if jobs <= 1 or len(files) < 64:
+        return [read_facts(p, display_path(p)) for p in files]
+    import concurrent.futures
+    import multiprocessing
+
+    names = [display_path(p) for p in files]
+    size = max(16, len(names) // (jobs * 4))
+    chunks = [names[i : i + size] for i in range(0, len(names), size)]
+    try:
+        context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            return [facts for chunk in pool.map(_facts_chunk, chunks) for facts in chunk]
+    except (OSError, RuntimeError, concurrent.futures.process.BrokenProcessPool):
+        return [read_facts(p, display_path(p)) for p in files]
