@@ -142,6 +142,7 @@ class Comparison:
     ambiguous: dict[str, list[str]] = field(default_factory=dict)  # key -> "file:line"s
     mismatches: list[Mismatch] = field(default_factory=list)
     import_failures: list[str] = field(default_factory=list)
+    runtime_notes: list[str] = field(default_factory=list)
     static_errors: list[str] = field(default_factory=list)
     runtime_seconds: float = 0.0
     static_seconds: float = 0.0
@@ -174,6 +175,7 @@ class Comparison:
             "ambiguous": self.ambiguous,
             "mismatches": [m.__dict__ for m in self.mismatches],
             "import_failures": self.import_failures,
+            "runtime_notes": self.runtime_notes,
             "static_errors": self.static_errors,
         }
 
@@ -185,6 +187,7 @@ def compare(runtime: RuntimeResult, static: StaticResult | None) -> Comparison:
         modules_imported=runtime.imported,
         modules_failed=runtime.failed,
         import_failures=list(runtime.failures),
+        runtime_notes=runtime.notes,
         ambiguous=runtime.ambiguous_keys(),
         runtime_seconds=runtime.seconds,
     )
@@ -289,6 +292,10 @@ def print_details(
         print(f"  endpoint keys shared by several functions, deps unioned ({len(c.ambiguous)}):")
         for endpoint, locations in c.ambiguous.items():
             print(f"    {endpoint}: {', '.join(locations)}")
+    if verbose and c.runtime_notes:
+        print(f"  runtime notes ({len(c.runtime_notes)}):")
+        for note in c.runtime_notes:
+            print(f"    {note}")
     if verbose and c.import_failures:
         print(f"  import failures ({len(c.import_failures)}):")
         for failure in c.import_failures:
@@ -360,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in overall.to_json().items()
         if key not in {
             "root", "missing_endpoints", "ambiguous", "mismatches", "import_failures",
-            "static_errors",
+            "runtime_notes", "static_errors",
         }
     }
     if args.json_out is not None:

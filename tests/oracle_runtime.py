@@ -153,6 +153,11 @@ class RuntimeResult:
         return {k: sorted(v) for k, v in sorted(locations.items()) if len(v) > 1}
 
     @property
+    def notes(self) -> list[str]:
+        """Non-fatal oddities (unkeyable endpoints, broken routers...)."""
+        return [f"{m.module}: {note}" for m in self.modules for note in m.notes]
+
+    @property
     def imported(self) -> int:
         return sum(1 for m in self.modules if m.ok)
 
@@ -609,9 +614,15 @@ def _worker_main(jobs_file: str) -> None:
     import warnings
 
     warnings.simplefilter("ignore")
-    import fastapi  # noqa: F401  (warm the import cache before timing modules)
-    import fastapi.routing  # noqa: F401
-    import fastapi.testclient  # noqa: F401  (most test modules import it)
+    import importlib
+
+    # Warm the import cache before timing modules (most test modules use the
+    # TestClient, which needs httpx: optional).
+    for name in ("fastapi", "fastapi.routing", "fastapi.testclient"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
 
     jobs = [ModuleJob(**j) for j in json.loads(Path(jobs_file).read_text())]
     baseline_path = list(sys.path)
@@ -679,7 +690,8 @@ def _extract_routes(module: Any, job: ModuleJob, result: ModuleResult) -> None:
         try:
             routes = list(iter_dependant_routes(value, seen_routers))
         except Exception as exc:  # noqa: BLE001 - broken user router
-            result.notes.append(f"{global_name}: route iteration failed: {type(exc).__name__}: {exc}"[:300])
+            message = f"{global_name}: route iteration failed: {type(exc).__name__}: {exc}"
+            result.notes.append(message[:300])
             continue
         for original, effective, prefix in routes:
             endpoint = getattr(effective, "endpoint", None) or getattr(original, "endpoint", None)

@@ -650,7 +650,7 @@ class Linker:
         self.drain()
         self.compute_mounts()
         files = {facts.path: facts for facts in self.modules.values()}
-        return ProjectGraph(self.modules, files, self.nodes, self.routers, self.includes, self.routes)
+        return ProjectGraph(self.modules, files, self.nodes, self.routers, self.includes, self.routes, self.r)
 
 
 def link(modules: dict[str, ModuleFacts]) -> ProjectGraph:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..facts.model import Function, Loc, ModuleFacts
+from .resolve import Resolver
 
 
 @dataclass(slots=True)
@@ -112,6 +113,7 @@ class ProjectGraph:
     routers: dict[str, Router]
     includes: list[Include]
     routes: list[Route]
+    resolver: Resolver | None = None
 
     def reachable(self, start: list[Edge]) -> list[str]:
         """Node ids reachable from some edges (each once, cycle-safe, in discovery order)."""

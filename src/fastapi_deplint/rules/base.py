@@ -1,0 +1,118 @@
+"""The rule framework: a rule is a small query over the `ProjectGraph` that yields findings.
+
+Each rule is a subclass of `Rule` in its own module under `fastapi_deplint.rules`, with its
+documentation as the class docstring in a fixed shape (What it does / Why is this bad? /
+Example / Use instead). `fastapi-deplint rule CODE` and the generated rules page print that
+text; the registry discovers rules by importing every module of this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ..config import Config
+from ..facts.model import Function, Loc, ModuleFacts
+from ..graph.model import Edge, Node, ProjectGraph, Route
+
+
+@dataclass(slots=True)
+class Finding:
+    code: str
+    message: str
+    path: str
+    line: int  # 1-based
+    col: int  # 0-based, as `ast` (UTF-8 bytes); converted to characters when reported
+    end_line: int
+    end_col: int
+    severity: str = "warning"  # "error" | "warning" | "info"
+    symbol: str = ""  # enclosing definition, for the baseline
+    fix: dict[str, Any] | None = None
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.col, self.code)
+
+
+@dataclass(slots=True)
+class Context:
+    """What every rule gets: the graph, the config, and cached derived views."""
+
+    graph: ProjectGraph
+    config: Config
+    _dep_nodes: set[str] | None = None
+    _routes_by_node: dict[str, list[Route]] | None = field(default=None)
+
+    def dependency_nodes(self) -> set[str]:
+        if self._dep_nodes is None:
+            self._dep_nodes = self.graph.dependency_nodes()
+        return self._dep_nodes
+
+    def routes_reaching(self) -> dict[str, list[Route]]:
+        """node id -> routes whose dependency closure contains it."""
+        if self._routes_by_node is None:
+            result: dict[str, list[Route]] = {}
+            for route in self.graph.routes:
+                seen: set[str] = set()
+                for mount in route.mounts or [None]:  # type: ignore[list-item]
+                    for node_id in self.graph.reachable(route.all_edges(mount)):
+                        if node_id not in seen:
+                            seen.add(node_id)
+                            result.setdefault(node_id, []).append(route)
+            self._routes_by_node = result
+        return self._routes_by_node
+
+    def project_dependencies(self) -> Iterator[Node]:
+        """Every dependency node reached from a route that has project source to look at."""
+        for node_id in sorted(self.dependency_nodes()):
+            node = self.graph.nodes.get(node_id)
+            if node is not None and node.function is not None and node.file is not None:
+                yield node
+
+    def module_of(self, path: str) -> ModuleFacts | None:
+        return self.graph.files.get(path)
+
+
+class Rule:
+    """Base class. Subclasses set the class attributes and implement `check`."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]  # one line, also the fix hint
+    severity: ClassVar[str] = "warning"
+    default_enabled: ClassVar[bool] = True
+    fixable: ClassVar[str] = "none"  # "none" | "safe" | "unsafe"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    # -- helpers shared by rules ----------------------------------------------------------
+    def at(self, path: str, loc: Loc, message: str, symbol: str = "", **extra: Any) -> Finding:
+        return Finding(
+            code=self.code,
+            message=message,
+            path=path,
+            line=loc.line,
+            col=loc.col,
+            end_line=loc.end_line,
+            end_col=loc.end_col,
+            severity=self.severity,
+            symbol=symbol,
+            **extra,
+        )
+
+    def at_def(self, node: Node | Route, message: str) -> Finding:
+        fn: Function | None = node.function
+        assert fn is not None and node.file is not None
+        loc = fn.loc
+        return self.at(node.file, Loc(loc.line, loc.col, loc.line, loc.col), message, symbol=fn.qualname)
+
+    def at_edge(self, edge: Edge, message: str, symbol: str = "") -> Finding:
+        return self.at(edge.file, edge.loc, message, symbol=symbol)
+
+    @classmethod
+    def documentation(cls) -> str:
+        import inspect
+
+        return inspect.cleandoc(cls.__doc__ or "")
