@@ -10,7 +10,8 @@ For every ROOT this runs
 
 then compares the (endpoint, dependency name) pairs of the endpoints that the
 runtime side could import.  It is a measuring tool: it exits 0 unless it
-crashed (exit 2) or ``--min-recall`` / ``--min-precision`` is not met (exit 1).
+crashed or the static side produced no usable JSON (exit 2), or
+``--min-recall`` / ``--min-precision`` is not met (exit 1).
 
 Usage::
 
@@ -388,5 +389,18 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed_gate else 0
 
 
+def _entry_point() -> int:
+    """``main`` with crashes mapped to exit code 2 (1 is reserved for the gates)."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # noqa: BLE001 - report and signal "crashed"
+        import traceback
+
+        traceback.print_exc()
+        return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_entry_point())

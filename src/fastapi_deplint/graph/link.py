@@ -151,6 +151,13 @@ class Linker:
             return None, None, False
         if isinstance(x, Sub) and isinstance(x.value, Name):
             t = self.resolve(module, scope, x.value.dotted)
+            if isinstance(t, RVar) and isinstance(t.assign.value, Sub) and x.items:
+                # a generic alias `Dep = Annotated[T, Depends()]` used as `Dep[A]`
+                base, marker, is_param = self.analyze_annotation(t.module, t.scope, t.assign.value, hops + 1)
+                if marker is not None or is_param:
+                    if base is not None and self._is_typevar(*base):
+                        base = (x.items[0], module, scope)
+                    return base, marker, is_param
             if isinstance(t, RExternal) and known.is_annotated(t.dotted) and x.items:
                 base, last, is_param = self.analyze_annotation(module, scope, x.items[0], hops + 1)
                 if base is None:
@@ -173,6 +180,13 @@ class Linker:
                     return self.analyze_annotation(t.module, t.scope, value, hops + 1)
             return (x, module, scope), None, False
         return (x, module, scope), None, False
+
+    def _is_typevar(self, x: X, module: str, scope: str) -> bool:
+        t = self.resolve_x(module, scope, x)
+        if isinstance(t, RVar) and isinstance(t.assign.value, Call) and isinstance(t.assign.value.func, Name):
+            callee = self.resolve(t.module, t.scope, t.assign.value.func.dotted)
+            return isinstance(callee, RExternal) and callee.dotted.endswith("TypeVar")
+        return False
 
     def is_special_type(self, module: str, scope: str, x: X | None) -> bool:
         if not isinstance(x, Name):
@@ -299,6 +313,13 @@ class Linker:
             if isinstance(fn_ref, RFunc):
                 fn = self.function(fn_ref.module, fn_ref.qualname)
                 if fn is not None:
+                    wrapped = self._wrapped_argument(fn_ref.module, fn, x)
+                    if wrapped is not None:  # a decorator factory: `@wraps(func)` keeps func's name and signature
+                        target_id = self.callable_node(module, scope, wrapped[1], hops + 1)
+                        if self.nodes[target_id].kind not in ("instance",):
+                            return target_id
+                        # an instance has no __qualname__ to copy: the wrapper keeps its name
+                        return self.wrapper_node(fn_ref.module, wrapped[0], target_id)
                     for rv in fn.returns:
                         if isinstance(rv, (Name, Call)):
                             node_id = self.callable_node(fn_ref.module, fn.qualname, rv, hops + 1)
@@ -308,6 +329,42 @@ class Linker:
             if isinstance(callee, RExternal):
                 return self.external_node(callee.dotted, instance=True)
         return self.unknown_node(module, x)
+
+    def wrapper_node(self, module: str, inner: Function, target_id: str) -> str:
+        target = self.nodes[target_id]
+        node_id = f"{module}.{inner.qualname}[{target_id}]"
+        if node_id not in self.nodes:
+            self.nodes[node_id] = Node(
+                id=node_id, name=inner.name, kind="function", module=module, qualname=inner.qualname,
+                file=self.file_of(module), loc=inner.loc, is_async=inner.is_async, is_generator=inner.is_generator,
+                function=target.function,
+            )
+            self._wrappers[node_id] = target_id
+            self._pending.append(node_id)
+        return node_id
+
+    def _wrapped_argument(self, module: str, factory: Function, call: Call) -> tuple[Function, X] | None:
+        """For `factory(target)` returning an inner function decorated `@wraps(param)`: the
+        argument passed for that parameter (FastAPI follows `__wrapped__`)."""
+        for rv in factory.returns:
+            if not isinstance(rv, Name) or "." in rv.dotted:
+                continue
+            inner = self.function(module, f"{factory.qualname}.<locals>.{rv.dotted}")
+            if inner is None:
+                continue
+            for d in inner.decorators:
+                if not (isinstance(d, Call) and isinstance(d.func, Name) and d.args and isinstance(d.args[0], Name)):
+                    continue
+                t = self.resolve(module, inner.parent, d.func.dotted)
+                if not (isinstance(t, RExternal) and t.dotted == "functools.wraps"):
+                    continue
+                names = [p.name for p in factory.params]
+                wrapped = d.args[0].dotted
+                if wrapped in names:
+                    index = names.index(wrapped)
+                    arg = call.args[index] if index < len(call.args) else _kw(call, wrapped)
+                    return (inner, arg) if arg is not None else None
+        return None
 
     def node_from_target(self, t: Target, module: str, x: X, hops: int) -> str:
         if isinstance(t, RFunc):
@@ -349,6 +406,8 @@ class Linker:
     # -- signatures -------------------------------------------------------------------------------
     def signature(self, node: Node) -> tuple[str, str, list[Param]] | None:
         """(module, scope, params) FastAPI would read for a node."""
+        if node.id in self._wrappers:  # inspect.signature follows __wrapped__
+            return self.signature(self.nodes[self._wrappers[node.id]])
         if node.kind in ("function", "method") and node.function is not None and node.module:
             fn = node.function
             params = [p for p in fn.params if p.kind not in ("vararg", "varkw")]
@@ -641,6 +700,7 @@ class Linker:
     # -- entry ------------------------------------------------------------------------------------
     def build(self) -> ProjectGraph:
         self._partials: dict[str, tuple[str, int, set[str]]] = {}
+        self._wrappers: dict[str, str] = {}
         self.find_routers()
         self.find_routes()
         for route in self.routes:

@@ -1,0 +1,1 @@
+"""A package exercising every dependency form the linker must resolve (imported only by tests)."""
