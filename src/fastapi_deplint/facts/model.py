@@ -13,12 +13,11 @@ callee, so a module that shadows `Depends` is handled for free.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import NamedTuple, Union
 
 
-@dataclass(frozen=True, slots=True)
-class Loc:
-    """A source span: 1-based lines, 0-based columns (as `ast`)."""
+class Loc(NamedTuple):
+    """A source span: 1-based lines, 0-based columns (as `ast`). A tuple: cheap to build."""
 
     line: int
     col: int
@@ -29,7 +28,7 @@ class Loc:
 # --- the expression tree -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Name:
     """A name or attribute chain rooted at a name: `get_db`, `deps.get_db`, `self.router`."""
 
@@ -37,7 +36,7 @@ class Name:
     loc: Loc
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Call:
     func: "X"
     args: tuple["X", ...]
@@ -46,7 +45,7 @@ class Call:
     src: str  # normalised source of the whole call, for "same arguments" comparisons
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Sub:
     """A subscript `value[items]` (for `Annotated[...]`)."""
 
@@ -55,13 +54,13 @@ class Sub:
     loc: Loc
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Lit:
     value: str | int | float | bool | None
     loc: Loc
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Seq:
     """A list, tuple or set display."""
 
@@ -69,7 +68,7 @@ class Seq:
     loc: Loc
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Opaque:
     """Anything we do not model (lambdas, comprehensions, f-strings, arithmetic...)."""
 
