@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,12 @@ def test_graph_formats() -> None:
 def test_console_script_runs() -> None:
     proc = subprocess.run([sys.executable, "-m", "fastapi_deplint", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and "fastapi-deplint" in proc.stdout
+
+
+def test_graph_reports_broken_files_and_still_builds(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "examples" / "shop", tmp_path / "shop")
+    (tmp_path / "shop" / "shop" / "broken.py").write_text("def oops(:\n")
+    result = CliRunner().invoke(main, ["graph", str(tmp_path / "shop"), "--format", "json"])
+    data = json.loads(result.output)
+    assert [e["path"].endswith("broken.py") for e in data["errors"]] == [True]
+    assert len(data["routes"]) == 5

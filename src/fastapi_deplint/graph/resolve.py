@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from ..facts.model import Assign, Class, ModuleFacts
 
 MAX_HOPS = 32
+# Libraries whose names must stay external even when a copy of them sits in the analysed tree
+# (linting FastAPI's own sdist, vendored trees): the linker models their behaviour itself.
+ALWAYS_EXTERNAL = ("fastapi", "starlette", "typing", "typing_extensions", "functools", "pydantic")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,8 @@ class Resolver:
     def find_module(self, name: str) -> str | None:
         """The project module for an absolute name; falls back to a unique suffix match so
         namespace packages and `src/` roots without `__init__.py` still link."""
+        if name.split(".", 1)[0] in ALWAYS_EXTERNAL:
+            return None
         if name in self.modules:
             return name
         if self._suffix_index is None:

@@ -1,0 +1,183 @@
+"""FDL201 module-level-singleton."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..facts.model import Assign, Call, Function, Name
+from ..graph.model import ProjectGraph
+from ..graph.resolve import RClass, RExternal, RVar
+from ._resources import CLIENT_CLASSES, CONNECT_FUNCTIONS, SESSION_CLASSES, SESSION_MAKERS, external_of
+from .base import Context, Finding, Rule
+
+# project classes whose name says what they are
+SERVICE_SUFFIXES = {
+    "Service": "service",
+    "Repository": "repository",
+    "Repo": "repository",
+    "DAO": "repository",
+    "Dao": "repository",
+    "Client": "client",
+    "Session": "session",
+    "Connection": "connection",
+}
+# external constructors that open a connection or a connection-holding client
+EXTERNAL_CLIENTS = frozenset(
+    {
+        *CLIENT_CLASSES,
+        "redis.Redis",
+        "redis.StrictRedis",
+        "redis.from_url",
+        "redis.Redis.from_url",
+        "redis.asyncio.Redis",
+        "redis.asyncio.from_url",
+        "redis.asyncio.Redis.from_url",
+        "aioredis.from_url",
+        "aioredis.Redis",
+    }
+)
+# external classes whose name ends with a client suffix but are not request-serving resources
+NOT_SINGLETONS_PREFIXES = ("fastapi.", "starlette.", "httpx.Timeout", "aiohttp.ClientTimeout")
+# bases that make a project class a value type, not a service
+VALUE_BASES = ("pydantic.", "pydantic_settings.", "enum.", "sqlmodel.SQLModel", "typing.NamedTuple", "typing.TypedDict")
+
+
+@dataclass(slots=True)
+class User:
+    """A function FastAPI runs per request: a route endpoint or a dependency."""
+
+    module: str
+    function: Function
+    role: str  # "route" | "dependency"
+
+
+def request_functions(ctx: Context) -> Iterator[User]:
+    """Route endpoints first (so messages prefer naming a route), then dependencies."""
+    for route in ctx.graph.routes:
+        yield User(route.module, route.function, "route")
+    for node in ctx.project_dependencies():
+        if node.module and node.function is not None:
+            yield User(node.module, node.function, "dependency")
+
+
+class ModuleLevelSingleton(Rule):
+    """
+    ## What it does
+    Flags a service, repository, DB session or connection, or HTTP/Redis client that is
+    instantiated at module import time and then used directly by a route or dependency
+    (`book_service = BookService(BookRepository(engine))`, `db = SessionLocal()`,
+    `http = httpx.AsyncClient()`). Points at the module-level assignment.
+
+    ## Why is this bad?
+    The object is created on import, outside FastAPI's lifecycle: it is shared by every
+    request (a module-level `Session` is shared by concurrent requests and never rolled back
+    or closed), it cannot be replaced with `app.dependency_overrides` in tests, and clients
+    created at import are never closed and may be bound to the wrong event loop. The usual
+    module-level objects — `engine = create_engine(...)`, `SessionLocal = sessionmaker(...)`,
+    `app`/`router`, security schemes, templates, loggers, settings, constants — are fine.
+
+    ## Example
+    ```python
+    book_service = BookService(BookRepository(engine))
+
+    @router.get("/books")
+    def list_books():
+        return book_service.list()
+    ```
+
+    ## Use instead
+    ```python
+    def get_book_service(db: Annotated[Session, Depends(get_db)]) -> BookService:
+        return BookService(BookRepository(db))
+
+    @router.get("/books")
+    def list_books(service: Annotated[BookService, Depends(get_book_service)]):
+        return service.list()
+    ```
+    For app-wide clients, create them in `lifespan`, store them on `app.state` and read
+    them in a dependency from `request.app.state`.
+    """
+
+    code = "FDL201"
+    name = "module-level-singleton"
+    summary = "Build it in a dependency (or in lifespan on `app.state`) and inject it with `Depends`."
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        graph = ctx.graph
+        resolver = graph.resolver
+        if resolver is None:
+            return
+        seen: set[tuple[str, int, int]] = set()
+        for user in request_functions(ctx):
+            fn = user.function
+            for name in sorted(used_names(fn)):
+                target = resolver.resolve(user.module, fn.qualname, name)
+                if not isinstance(target, RVar) or target.scope != "":
+                    continue
+                facts = graph.modules.get(target.module)
+                if facts is None:
+                    continue
+                key = (facts.path, target.assign.loc.line, target.assign.loc.col)
+                if key in seen:
+                    continue
+                kind = singleton_kind(graph, target.module, target.assign)
+                if kind is None:
+                    continue
+                seen.add(key)
+                what, ctor = kind
+                yield self.at(
+                    facts.path,
+                    target.assign.loc,
+                    f"{what} `{name}` is created at import time by `{ctor}(...)` and used directly by "
+                    f"{user.role} `{fn.name}`; build it in a dependency (or in lifespan on `app.state`) "
+                    "and inject it with `Depends`",
+                    symbol=target.assign.name,
+                )
+
+
+def used_names(fn: Function) -> set[str]:
+    """Plain names read in the body, plus `module.name` prefixes of attribute calls
+    (`clients.cache.get(...)` uses `clients.cache`)."""
+    names = set(fn.loads)
+    for call in fn.calls:
+        parts = call.callee.split(".")
+        if len(parts) >= 3 and not call.callee.startswith("?"):
+            names.update(".".join(parts[:i]) for i in range(2, len(parts)))
+    return names
+
+
+def singleton_kind(graph: ProjectGraph, module: str, assign: Assign) -> tuple[str, str] | None:
+    """("service" | "repository" | "session" | "connection" | "client", constructor) or None."""
+    value = assign.value
+    if not isinstance(value, Call) or not isinstance(value.func, Name) or graph.resolver is None:
+        return None
+    callee = value.func.dotted
+    target = graph.resolver.resolve(module, "", callee)
+    if isinstance(target, RClass):
+        klass = graph.resolver.class_facts(target)
+        if klass is None:
+            return None
+        if any(b.startswith(VALUE_BASES) for b in graph.resolver.external_bases(target)):
+            return None
+        for suffix, what in SERVICE_SUFFIXES.items():
+            if klass.name.endswith(suffix):
+                return what, callee
+        return None
+    if not isinstance(target, (RExternal, RVar)):
+        return None
+    ext = external_of(graph, module, "", callee)
+    if ext is None or ext.startswith(NOT_SINGLETONS_PREFIXES):
+        return None
+    if ext in SESSION_CLASSES or any(ext == f"{m}()" for m in SESSION_MAKERS):
+        return "session", callee
+    if ext in CONNECT_FUNCTIONS or ext.endswith((".create_engine().connect", ".create_async_engine().connect")):
+        return "connection", callee
+    if ext in EXTERNAL_CLIENTS:
+        return "client", callee
+    last = ext.rsplit(".", 1)[-1]
+    if isinstance(target, RExternal) and last[:1].isupper():
+        for suffix in ("Client", "Session", "Connection"):
+            if last.endswith(suffix):
+                return SERVICE_SUFFIXES[suffix], callee
+    return None

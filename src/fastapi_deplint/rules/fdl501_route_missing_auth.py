@@ -1,0 +1,141 @@
+"""FDL501 route-missing-auth."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+
+from ..graph.model import Mount, Route
+from ._auth import AuthIndex, is_public
+from .base import Context, Finding, Rule
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SELF_SEGMENTS = frozenset({"me", "self", "my", "mine", "current", "whoami", "profile", "account"})
+
+
+class RouteMissingAuth(Rule):
+    """
+    ## What it does
+    Flags a route that has no auth dependency on some path that mounts it while other routes
+    of the same router declare one (a mixed public/protected router), or that sits under a
+    protected prefix (`protected-prefixes`, default `/admin` and `/internal`) with no auth.
+    An auth dependency is one whose dependency tree contains a `fastapi.security` scheme, a
+    `Security(...)` marker, a dependency raising `HTTPException` 401/403, or a name listed in
+    `auth-dependencies`. Auth declared on the router, an `include_router(..., dependencies=...)`
+    or the app counts. Routes that are public by design (login, token, signup, logout,
+    health, webhooks, OAuth callbacks, docs and the `public-routes` patterns, matched against
+    the full path and the endpoint name) are left alone.
+
+    ## Why is this bad?
+    When auth is declared route by route, the route where the `Depends(get_current_user)` was
+    forgotten is publicly reachable — and nothing fails: it answers everyone.
+
+    ## Example
+    ```python
+    router = APIRouter(prefix="/items")
+
+    @router.get("/")
+    def list_items(user: User = Depends(get_current_user)): ...
+
+    @router.delete("/{item_id}")
+    def delete_item(item_id: int): ...  # anyone can delete
+    ```
+
+    ## Use instead
+    ```python
+    router = APIRouter(prefix="/items", dependencies=[Depends(get_current_user)])
+    ```
+    or add the dependency to the route. A route that is public on purpose can be listed in
+    `extend-public-routes` (a path or endpoint-name pattern).
+    """
+
+    code = "FDL501"
+    name = "route-missing-auth"
+    summary = "Add the auth dependency to the route, or declare it once on the router."
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        graph = ctx.graph
+        strong = AuthIndex(graph, ctx.config)
+        weak = AuthIndex(graph, ctx.config, weak=True)
+        by_router: dict[str | None, list[Route]] = {}
+        for route in graph.routes:
+            by_router.setdefault(route.router, []).append(route)
+        # protection on each route's own declaration (strong evidence only)
+        own = {id(r): strong.route_self_protected(r) for r in graph.routes}
+        project_uses_auth = any(own.values()) or any(
+            any(strong.mount_protected(r, m) for m in r.mounts) for r in graph.routes
+        )
+        for router_id, routes in by_router.items():
+            for route in sorted(routes, key=lambda r: (r.file, r.loc.line)):
+                if route.is_websocket or not route.mounts:
+                    continue
+                open_mounts = [m for m in route.mounts if not self._protected(weak, route, m)]
+                if not open_mounts or is_public(ctx.config, route, [m.path for m in open_mounts]):
+                    continue
+                sibling = next(
+                    (
+                        r
+                        for r in sorted(routes, key=lambda r: (r.file, r.loc.line))
+                        if r is not route and own[id(r)] and self._comparable(route, r)
+                    ),
+                    None,
+                )
+                shown = f"`{' '.join(route.methods)} {open_mounts[0].path}` (`{route.function.name}`)"
+                if sibling is not None:
+                    router = graph.routers.get(router_id) if router_id else None
+                    group = (
+                        "group the protected routes in an `APIRouter(dependencies=[...])`"
+                        if router is not None and router.kind == "app"
+                        else "declare it once in `APIRouter(dependencies=[...])` and keep public routes on another router"
+                    )
+                    yield self.at(
+                        route.file,
+                        route.loc,
+                        f"route {shown} has no auth dependency, while `{sibling.function.name}` of the same "
+                        f"{'app' if router is not None and router.kind == 'app' else 'router'} is protected by "
+                        f"{own[id(sibling)]}; add the dependency to this route, or {group} (list the route in "
+                        "`extend-public-routes` if it is public on purpose)",
+                        symbol=route.function.qualname,
+                    )
+                    continue
+                prefix = self._protected_prefix(ctx.config.protected_prefixes, open_mounts)
+                if prefix is not None and project_uses_auth:
+                    yield self.at(
+                        route.file,
+                        route.loc,
+                        f"route {shown} sits under the protected prefix `{prefix}` but no auth dependency "
+                        "reaches it; add one to the route, its router or the `include_router(..., "
+                        "dependencies=[...])` that mounts it",
+                        symbol=route.function.qualname,
+                    )
+
+    @staticmethod
+    def _comparable(route: Route, sibling: Route) -> bool:
+        """Does a protected sibling make this route's missing auth suspicious? Public reads
+        beside protected writes are a common design (`GET /posts` open, `POST /posts` not),
+        and so are public reads beside the caller's own data (`GET /users/me`): a read route
+        is only compared with protected reads of other resources; a write route with any."""
+        if not READ_METHODS.issuperset(route.methods):
+            return True
+        if not READ_METHODS.issuperset(sibling.methods):
+            return False
+        segments = {s.lower() for s in sibling.path.strip("/").split("/")}
+        return not segments & SELF_SEGMENTS
+
+    @staticmethod
+    def _protected(index: AuthIndex, route: Route, mount: Mount) -> bool:
+        if index.mount_protected(route, mount):
+            return True
+        return any(index.custom_router(router_id) for router_id in mount.chain)
+
+    @staticmethod
+    def _protected_prefix(prefixes: list[str], mounts: list[Mount]) -> str | None:
+        for mount in mounts:
+            path = mount.path.lower()
+            for prefix in prefixes:
+                p = prefix.lower().rstrip("/")
+                if any(c in p for c in "*?[") and fnmatch.fnmatchcase(path, p + "*"):
+                    return prefix
+                if p and (path == p or path.startswith(p + "/")):
+                    return prefix
+        return None
