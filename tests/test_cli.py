@@ -97,7 +97,7 @@ def test_console_script_runs() -> None:
 
 def test_graph_reports_broken_files_and_still_builds(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "examples" / "shop", tmp_path / "shop")
-    (tmp_path / "shop" / "shop" / "broken.py").write_text("def oops(:\n")
+    (tmp_path / "shop" / "shop" / "broken.py").write_text("from fastapi import Depends\ndef oops(:\n")
     result = CliRunner().invoke(main, ["graph", str(tmp_path / "shop"), "--format", "json"])
     data = json.loads(result.output)
     assert [e["path"].endswith("broken.py") for e in data["errors"]] == [True]

@@ -30,13 +30,15 @@ def tree(tmp_path: Path) -> Path:
 
 def test_hostile_files_do_not_hide_real_findings(tree: Path) -> None:
     app = tree / "app"
-    (app / "broken.py").write_text("def f(:\n    pass\n")
-    (app / "nul.py").write_bytes(b"x = 1\x00\n")
-    (app / "latin.py").write_bytes(b"x = '\xe9'\n")
-    (app / "badcookie.py").write_bytes(b"# -*- coding: klingon -*-\nx = 1\n")
-    (app / "bom.py").write_bytes(b"\xef\xbb\xbfx = 1\r\ny = 2\n")
+    # every hostile file mentions FastAPI, so the pre-scan cannot skip it
+    (app / "broken.py").write_text("from fastapi import Depends\ndef f(:\n    pass\n")
+    (app / "nul.py").write_bytes(b"import fastapi\nx = 1\x00\n")
+    (app / "latin.py").write_bytes(b"import fastapi\nx = '\xe9'\n")
+    (app / "badcookie.py").write_bytes(b"# -*- coding: klingon -*-\nimport fastapi\n")
+    (app / "bom.py").write_bytes(b"\xef\xbb\xbfimport fastapi\r\ny = 2\n")
     (app / "empty.py").write_bytes(b"")
-    (app / "deep.py").write_text("x = " + "(" * 5000 + "1" + ")" * 5000 + "\n")
+    (app / "deep.py").write_text("import fastapi\nx = " + "(" * 5000 + "1" + ")" * 5000 + "\n")
+    (app / "unrelated_broken.py").write_text("def g(:\n")  # never imported, never parsed: not reported
     (app / "dir.py").mkdir()
     (app / "loop").symlink_to(app)
     if hasattr(os, "mkfifo"):
@@ -67,7 +69,23 @@ def test_python_314_except_without_parentheses_is_read(tmp_path: Path) -> None:
 def test_newer_syntax_names_the_python_that_reads_it(tmp_path: Path) -> None:
     if sys.version_info >= (3, 12):
         pytest.skip("PEP 695 is read natively")
-    (tmp_path / "types_.py").write_text("type Alias = int\n")
+    (tmp_path / "types_.py").write_text("from fastapi import Depends\ntype Alias = int\n")
     result = engine.run(build_project([tmp_path], jobs=1), Config())
     assert len(result.findings) == 1
     assert "3.12" in result.findings[0].message
+
+
+def test_modules_without_fastapi_are_parsed_only_when_reached(tmp_path: Path) -> None:
+    """`database.py` never mentions FastAPI; the graph reaches it through an import, so it is
+    parsed then (and its leak found); a broken module nothing imports is never parsed."""
+    (tmp_path / "database.py").write_text(
+        "from sqlalchemy.orm import sessionmaker\nSessionLocal = sessionmaker()\n\ndef get_db():\n    return SessionLocal()\n"
+    )
+    (tmp_path / "main.py").write_text(
+        "from fastapi import Depends, FastAPI\nfrom database import get_db\napp = FastAPI()\n\n"
+        "@app.get('/')\ndef index(db=Depends(get_db)):\n    return 1\n"
+    )
+    (tmp_path / "scratch.py").write_text("def broken(:\n")
+    project = build_project([tmp_path], jobs=1)
+    assert sorted(Path(f.path).name for f in project.facts) == ["database.py", "main.py"]
+    assert findings(tmp_path) == [("database.py", 4, "FDL101")]

@@ -55,10 +55,21 @@ def collect_facts(paths: Sequence[Path], exclude: Sequence[str] = (), errors: li
 def build_project(paths: Sequence[Path], exclude: Sequence[str] = (), jobs: int | None = None) -> Project:
     errors: list[tuple[str, str]] = []
     files = list(iter_python_files(paths, exclude, errors))
-    facts = collect_facts_parallel(files, jobs if jobs is not None else (os.cpu_count() or 1))
+    scanned = collect_facts_parallel(files, jobs if jobs is not None else (os.cpu_count() or 1))
+    facts = [f for f in scanned if not f.deferred]
     modules = unique_modules(f for f in facts if f.error is None)
+
+    def load(name: str, path: str) -> ModuleFacts:
+        loaded = read_facts(Path(path), path)
+        loaded.module = name
+        facts.append(loaded)  # its FDL901, if any, is reported like any other file's
+        return loaded
+
+    deferred = {
+        f.module: (lambda name, path=f.path: load(name, path)) for f in scanned if f.deferred and f.module not in modules
+    }
     with gc_paused():
-        graph = link(modules)
+        graph = link(modules, deferred)
     return Project(graph=graph, facts=facts, discovery_errors=errors)
 
 
@@ -81,7 +92,7 @@ def gc_paused() -> Iterator[None]:
 
 def _facts_chunk(paths: list[str]) -> list[ModuleFacts]:
     with gc_paused():
-        return [read_facts(Path(p), p) for p in paths]
+        return [read_facts(Path(p), p, prescan=True) for p in paths]
 
 
 def collect_facts_parallel(files: list[Path], jobs: int) -> list[ModuleFacts]:
@@ -89,7 +100,7 @@ def collect_facts_parallel(files: list[Path], jobs: int) -> list[ModuleFacts]:
     when the pool cannot start (restricted sandboxes) — results are identical either way."""
     if jobs <= 1 or len(files) < 64:
         with gc_paused():
-            return [read_facts(p, display_path(p)) for p in files]
+            return [read_facts(p, display_path(p), prescan=True) for p in files]
     import concurrent.futures
     import multiprocessing
 
@@ -98,7 +109,7 @@ def collect_facts_parallel(files: list[Path], jobs: int) -> list[ModuleFacts]:
     chunks = [names[i : i + size] for i in range(0, len(names), size)]
     try:
         context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        with gc_paused(), concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
             return [facts for chunk in pool.map(_facts_chunk, chunks) for facts in chunk]
     except (OSError, RuntimeError, concurrent.futures.process.BrokenProcessPool):
-        return [read_facts(p, display_path(p)) for p in files]
+        return [read_facts(p, display_path(p), prescan=True) for p in files]

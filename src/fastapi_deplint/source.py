@@ -25,6 +25,15 @@ _NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)
 _EXCEPT_NO_PARENS = re.compile(r"^(?P<indent>[ \t]*)except(?P<star>\s*\*)?\s+(?P<types>[^():#\n]+,[^():#\n]+?)\s*:", re.M)
 
 
+# A file that mentions none of these cannot declare routes, routers, dependency markers or
+# overrides; it is parsed only if the graph reaches it through an import.
+_RELEVANT = re.compile(rb"fastapi|starlette|Depends|Security|APIRouter|dependency_overrides|include_router")
+
+
+def is_relevant(data: bytes) -> bool:
+    return _RELEVANT.search(data) is not None
+
+
 def module_name_for(path: Path) -> tuple[str, bool]:
     """Module name by Python's package rules: walk up while `__init__.py` exists."""
     is_package = path.name == "__init__.py"
@@ -129,8 +138,9 @@ def _error(path: str, module: str, is_package: bool, message: str, line: int = 1
     return facts
 
 
-def read_facts(path: Path, display: str | None = None) -> ModuleFacts:
-    """Facts of one file; never raises (errors land in `facts.error`)."""
+def read_facts(path: Path, display: str | None = None, prescan: bool = False) -> ModuleFacts:
+    """Facts of one file; never raises (errors land in `facts.error`). With `prescan`, a file
+    that cannot matter (see `is_relevant`) comes back as an empty `deferred` ModuleFacts."""
     shown = display or str(path)
     try:
         module, is_package = module_name_for(path)
@@ -143,6 +153,10 @@ def read_facts(path: Path, display: str | None = None) -> ModuleFacts:
         data = path.read_bytes()
     except OSError as exc:
         return _error(shown, module, is_package, f"cannot read file: {exc.strerror or exc}")
+    if prescan and not is_relevant(data):
+        facts = ModuleFacts(module=module, path=shown, is_package=is_package)
+        facts.deferred = True
+        return facts
     try:
         text = decode(data)
     except ValueError as exc:

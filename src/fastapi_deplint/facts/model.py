@@ -186,6 +186,7 @@ class ModuleFacts:
     error: str | None = None  # FDL901 message when the file could not be read/parsed
     error_loc: Loc | None = None
     test_file: bool = False
+    deferred: bool = False  # not parsed yet: the pre-scan found nothing FastAPI in it
 
     def scope_assigns(self, scope: str) -> dict[str, list[Assign]]:
         return self.assigns.get(scope, {})

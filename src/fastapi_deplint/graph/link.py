@@ -19,7 +19,7 @@ from ..facts.expr import x_text
 from ..facts.model import Call, Function, Lit, Loc, ModuleFacts, Name, Opaque, Param, Seq, Sub, X
 from . import known
 from .model import Edge, Include, Mount, Node, ProjectGraph, Route, Router
-from .resolve import MAX_HOPS, RAttr, RClass, RExternal, RFunc, RModule, RParam, Resolver, RVar, Target
+from .resolve import MAX_HOPS, Loader, RAttr, RClass, RExternal, RFunc, RModule, RParam, Resolver, RVar, Target
 
 MAX_MOUNTS = 64
 
@@ -49,9 +49,9 @@ def _lit_str(x: X | None) -> str | None:
 
 
 class Linker:
-    def __init__(self, modules: dict[str, ModuleFacts]) -> None:
+    def __init__(self, modules: dict[str, ModuleFacts], deferred: dict[str, Loader] | None = None) -> None:
         self.modules = modules
-        self.r = Resolver(modules)
+        self.r = Resolver(modules, deferred)
         self.nodes: dict[str, Node] = {}
         self.routers: dict[str, Router] = {}
         self.includes: list[Include] = []
@@ -521,7 +521,7 @@ class Linker:
         return None
 
     def find_routers(self) -> None:
-        for module, facts in self.modules.items():
+        for module, facts in list(self.modules.items()):  # deferred modules join while linking
             for scope, names in facts.assigns.items():
                 if scope in facts.classes:
                     continue
@@ -638,7 +638,7 @@ class Linker:
         )
 
     def find_routes(self) -> None:
-        for module, facts in self.modules.items():
+        for module, facts in list(self.modules.items()):
             for fn in facts.functions.values():
                 for index, d in enumerate(fn.decorators):
                     if isinstance(d, Call) and isinstance(d.func, Name) and "." in d.func.dotted:
@@ -713,5 +713,5 @@ class Linker:
         return ProjectGraph(self.modules, files, self.nodes, self.routers, self.includes, self.routes, self.r)
 
 
-def link(modules: dict[str, ModuleFacts]) -> ProjectGraph:
-    return Linker(modules).build()
+def link(modules: dict[str, ModuleFacts], deferred: dict[str, Loader] | None = None) -> ProjectGraph:
+    return Linker(modules, deferred).build()

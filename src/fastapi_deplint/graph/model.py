@@ -115,6 +115,14 @@ class ProjectGraph:
     routes: list[Route]
     resolver: Resolver | None = None
 
+    def file_facts(self, path: str) -> ModuleFacts | None:
+        """Facts by display path (modules parsed late, on first reference, included)."""
+        found = self.files.get(path)
+        if found is None and len(self.files) != len(self.modules):
+            self.files = {facts.path: facts for facts in self.modules.values()}
+            found = self.files.get(path)
+        return found
+
     def reachable(self, start: list[Edge]) -> list[str]:
         """Node ids reachable from some edges (each once, cycle-safe, in discovery order)."""
         seen: dict[str, None] = {}

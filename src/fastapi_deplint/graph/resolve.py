@@ -9,6 +9,7 @@ re-exports through `__init__`, `TYPE_CHECKING`). Names leading outside the proje
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..facts.model import Assign, Class, ModuleFacts
@@ -66,10 +67,27 @@ class RParam:
 Target = RModule | RFunc | RClass | RVar | RAttr | RExternal | RParam | None
 
 
+Loader = Callable[[str], "ModuleFacts | None"]
+
+
 class Resolver:
-    def __init__(self, modules: dict[str, ModuleFacts]) -> None:
+    """`deferred` maps module names to a loader for modules not parsed up front; they are
+    parsed the first time resolution reaches them and then join `modules`."""
+
+    def __init__(self, modules: dict[str, ModuleFacts], deferred: dict[str, Loader] | None = None) -> None:
         self.modules = modules
+        self.deferred = deferred or {}
         self._suffix_index: dict[str, list[str]] | None = None
+
+    def _load(self, name: str) -> bool:
+        loader = self.deferred.pop(name, None)
+        if loader is None:
+            return False
+        facts = loader(name)
+        if facts is None or facts.error is not None:
+            return False
+        self.modules[name] = facts
+        return True
 
     # -- modules ------------------------------------------------------------------------------
     def find_module(self, name: str) -> str | None:
@@ -77,21 +95,26 @@ class Resolver:
         namespace packages and `src/` roots without `__init__.py` still link."""
         if name.split(".", 1)[0] in ALWAYS_EXTERNAL:
             return None
-        if name in self.modules:
+        if name in self.modules or (name in self.deferred and self._load(name)):
             return name
         if self._suffix_index is None:
             index: dict[str, list[str]] = {}
-            for mod in self.modules:
+            for mod in [*self.modules, *self.deferred]:
                 parts = mod.split(".")
                 for i in range(1, len(parts)):
                     index.setdefault(".".join(parts[i:]), []).append(mod)
             self._suffix_index = index
         candidates = self._suffix_index.get(name, [])
-        return candidates[0] if len(candidates) == 1 else None
+        if len(candidates) != 1:
+            return None
+        found = candidates[0]
+        if found in self.modules or (found in self.deferred and self._load(found)):
+            return found
+        return None
 
     def is_project_package_prefix(self, name: str) -> bool:
         prefix = name + "."
-        return any(m.startswith(prefix) for m in self.modules) or self.find_module(name) is not None
+        return any(m.startswith(prefix) for m in [*self.modules, *self.deferred]) or self.find_module(name) is not None
 
     # -- scopes -------------------------------------------------------------------------------
     def scope_chain(self, facts: ModuleFacts, scope: str) -> list[str]:

@@ -71,7 +71,7 @@ class Context:
                 yield node
 
     def module_of(self, path: str) -> ModuleFacts | None:
-        return self.graph.files.get(path)
+        return self.graph.file_facts(path)
 
 
 class Rule:
