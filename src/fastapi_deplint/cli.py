@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from . import __version__
 from .config import ConfigError, load_config
@@ -46,6 +45,8 @@ def graph(paths: tuple[Path, ...], fmt: str, exclude: tuple[str, ...]) -> None:
     elif fmt == "dot":
         click.echo(graph_formats.render_dot(project), nl=False)
     else:
+        from rich.console import Console
+
         graph_formats.render_tree(project, Console(soft_wrap=False))
 
 

@@ -28,7 +28,7 @@ class Loc(NamedTuple):
 # --- the expression tree -------------------------------------------------------------------
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False)
 class Name:
     """A name or attribute chain rooted at a name: `get_db`, `deps.get_db`, `self.router`."""
 
@@ -36,7 +36,7 @@ class Name:
     loc: Loc
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False)
 class Call:
     func: "X"
     args: tuple["X", ...]
@@ -45,7 +45,7 @@ class Call:
     src: str  # normalised source of the whole call, for "same arguments" comparisons
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False)
 class Sub:
     """A subscript `value[items]` (for `Annotated[...]`)."""
 
@@ -54,13 +54,13 @@ class Sub:
     loc: Loc
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False)
 class Lit:
     value: str | int | float | bool | None
     loc: Loc
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False)
 class Seq:
     """A list, tuple or set display."""
 
@@ -68,7 +68,7 @@ class Seq:
     loc: Loc
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False)
 class Opaque:
     """Anything we do not model (lambdas, comprehensions, f-strings, arithmetic...)."""
 
@@ -82,7 +82,7 @@ X = Union[Name, Call, Sub, Lit, Seq, Opaque]
 # --- definitions -------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass
 class Param:
     name: str
     kind: str  # "posonly" | "pos" | "vararg" | "kwonly" | "varkw"
@@ -91,7 +91,7 @@ class Param:
     loc: Loc
 
 
-@dataclass(slots=True)
+@dataclass
 class CallSite:
     """A call made inside a function body (for the lifecycle/async rules)."""
 
@@ -103,7 +103,7 @@ class CallSite:
     in_thread: bool = False  # an argument of run_in_threadpool / to_thread
 
 
-@dataclass(slots=True)
+@dataclass
 class Function:
     qualname: str  # "outer.<locals>.inner", "Class.method"
     name: str
@@ -126,7 +126,7 @@ class Function:
     body_loc: Loc | None = None
 
 
-@dataclass(slots=True)
+@dataclass
 class Class:
     qualname: str
     name: str
@@ -138,7 +138,7 @@ class Class:
     fields: list[Param]  # annotated class-level fields, in order (dataclass / pydantic)
 
 
-@dataclass(slots=True)
+@dataclass
 class Assign:
     """`name = value` (or `name: T = value`) in a module or function scope."""
 
@@ -149,7 +149,7 @@ class Assign:
     is_type_alias: bool = False  # PEP 695 `type X = ...`
 
 
-@dataclass(slots=True)
+@dataclass
 class Import:
     """A local binding created by an import. `attr` is None for `import a.b [as c]`."""
 
@@ -159,7 +159,7 @@ class Import:
     type_checking: bool = False
 
 
-@dataclass(slots=True)
+@dataclass
 class ScopeCall:
     """A statement-level method call on a name that may set up routing:
     `X.include_router(...)`, `X.add_api_route(...)`, `X.add_api_websocket_route(...)`,
@@ -171,7 +171,7 @@ class ScopeCall:
     decorated: X | None = None  # for `X.get(...)(func)`: the `func`
 
 
-@dataclass(slots=True)
+@dataclass
 class ModuleFacts:
     module: str
     path: str

@@ -703,11 +703,9 @@ class Linker:
         self._wrappers: dict[str, str] = {}
         self.find_routers()
         self.find_routes()
+        self.drain()  # endpoints are nodes too: their parameter edges are the routes' own
         for route in self.routes:
-            fn = route.function
-            params = [p for p in fn.params if p.kind not in ("vararg", "varkw")]
-            route.param_edges = self.param_edges(route.module, fn.parent, params)
-        self.drain()
+            route.param_edges = self.nodes[route.endpoint].edges
         self.compute_mounts()
         files = {facts.path: facts for facts in self.modules.values()}
         return ProjectGraph(self.modules, files, self.nodes, self.routers, self.includes, self.routes, self.r)

@@ -112,10 +112,6 @@ class Resolver:
             return found
         return None
 
-    def is_project_package_prefix(self, name: str) -> bool:
-        prefix = name + "."
-        return any(m.startswith(prefix) for m in [*self.modules, *self.deferred]) or self.find_module(name) is not None
-
     # -- scopes -------------------------------------------------------------------------------
     def scope_chain(self, facts: ModuleFacts, scope: str) -> list[str]:
         chain: list[str] = []

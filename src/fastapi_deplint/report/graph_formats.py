@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
-from rich.tree import Tree
+from typing import TYPE_CHECKING, Any
 
 from ..graph.model import Edge, Node, ProjectGraph, Route
 from ..project import Project, real_module
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.tree import Tree
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 JSON_SCHEMA_VERSION = 1
 
@@ -80,7 +86,7 @@ def _edge_json(edge: Edge) -> dict[str, Any]:
 
 
 def render_json(project: Project) -> str:
-    return json.dumps(graph_json(project), indent=2, sort_keys=False)
+    return json.dumps(graph_json(project), indent=1)
 
 
 def _node_label(node: Node, edge: Edge | None) -> str:
@@ -108,6 +114,8 @@ def _node_label(node: Node, edge: Edge | None) -> str:
 
 
 def render_tree(project: Project, console: Console) -> None:
+    from rich.tree import Tree
+
     graph = project.graph
     if not graph.routes:
         console.print("No routes found.")
@@ -124,7 +132,7 @@ def render_tree(project: Project, console: Console) -> None:
         console.print(f"[red]error[/] {escape(facts.path)}: {escape(facts.error or '')}")
 
 
-def _grow(graph: ProjectGraph, tree: Tree, edges: list[Edge], path: list[str]) -> None:
+def _grow(graph: ProjectGraph, tree: "Tree", edges: list[Edge], path: list[str]) -> None:
     for edge in edges:
         node = graph.nodes.get(edge.target)
         if node is None:
