@@ -46,6 +46,10 @@ def a(user=Depends(get_current_user)):
 def b():
     return 1
 
+@router.get("/c")
+def c(user=Depends(get_current_user)):
+    return user
+
 app = FastAPI()
 app.include_router(router, prefix="/v1")
 app.include_router(router, prefix="/v2")
@@ -76,6 +80,10 @@ def test_auth_dependencies_config_names_a_guard(tmp_path: Path) -> None:
 
     @router.get("/b")
     def b():
+        return 1
+
+    @router.get("/c", dependencies=[Depends(check_tenant)])
+    def c():
         return 1
     """
     guards = "def check_tenant():\n    return None\n"

@@ -49,6 +49,17 @@ DEFAULT_PUBLIC_ROUTES = (
     "*/version",
     "version",
     "*/metrics",
+    "*signout*",
+    "*sign-out*",
+    "*sign_out*",
+    "*.well-known*",
+    "*static*",
+    "*assets*",
+    "*favicon*",
+    "*robots.txt",
+    "*manifest*",
+    "*sitemap*",
+    "*:path}*",  # catch-all page routes serving the front end
     "/",
 )
 

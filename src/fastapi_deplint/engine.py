@@ -51,7 +51,7 @@ def run(project: Project, config: Config) -> Result:
                 )
         for path, message in project.discovery_errors:
             findings.append(Finding(CANNOT_PARSE, f"cannot analyse: {message}", path, 1, 0, 1, 0, "error"))
-    kept, suppressed = suppress(findings, {m.path: m for m in project.graph.modules.values()}, {f.path: f for f in project.facts}, config)
+    kept, suppressed = suppress(findings, {m.path: m for m in list(project.graph.modules.values())}, {f.path: f for f in project.facts}, config)
     to_characters(kept)
     kept.sort(key=lambda f: f.sort_key)
     return Result(dedupe(kept), internal, suppressed)

@@ -66,7 +66,9 @@ def build_project(paths: Sequence[Path], exclude: Sequence[str] = (), jobs: int 
         return loaded
 
     deferred = {
-        f.module: (lambda name, path=f.path: load(name, path)) for f in scanned if f.deferred and f.module not in modules
+        f.module: (f.path, lambda name, path=f.path: load(name, path))
+        for f in scanned
+        if f.deferred and f.module not in modules
     }
     with gc_paused():
         graph = link(modules, deferred)

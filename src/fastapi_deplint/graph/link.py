@@ -49,7 +49,7 @@ def _lit_str(x: X | None) -> str | None:
 
 
 class Linker:
-    def __init__(self, modules: dict[str, ModuleFacts], deferred: dict[str, Loader] | None = None) -> None:
+    def __init__(self, modules: dict[str, ModuleFacts], deferred: dict[str, tuple[str, Loader]] | None = None) -> None:
         self.modules = modules
         self.r = Resolver(modules, deferred)
         self.nodes: dict[str, Node] = {}
@@ -485,7 +485,15 @@ class Linker:
         )
 
     def list_edges(self, module: str, scope: str, x: X | None, origin: str) -> list[Edge]:
-        """`dependencies=[Depends(a), Security(b)]`."""
+        """`dependencies=[Depends(a), Security(b)]`, also through a constant:
+        `AUTH = [Depends(a)]` ... `dependencies=AUTH`."""
+        for _ in range(MAX_HOPS):
+            if not isinstance(x, Name):
+                break
+            t = self.resolve(module, scope, x.dotted)
+            if not isinstance(t, RVar) or t.assign.value is None:
+                return []
+            module, scope, x = t.module, t.scope, t.assign.value
         if not isinstance(x, Seq):
             return []
         edges: list[Edge] = []
@@ -512,6 +520,8 @@ class Linker:
         t = self.resolve_x(module, scope, call.func)
         if isinstance(t, RExternal):
             kind = known.app_kind(t.dotted)
+            if kind is None and t.dotted.rsplit(".", 1)[-1].endswith("Router") and not t.dotted.startswith("starlette."):
+                kind = "router"  # a third-party APIRouter subclass (cadwyn's VersionedAPIRouter, ...)
             return (kind, t.dotted) if kind else None
         if isinstance(t, RClass):
             for base in self.r.external_bases(t):
@@ -707,9 +717,9 @@ class Linker:
         for route in self.routes:
             route.param_edges = self.nodes[route.endpoint].edges
         self.compute_mounts()
-        files = {facts.path: facts for facts in self.modules.values()}
+        files = {facts.path: facts for facts in list(self.modules.values())}
         return ProjectGraph(self.modules, files, self.nodes, self.routers, self.includes, self.routes, self.r)
 
 
-def link(modules: dict[str, ModuleFacts], deferred: dict[str, Loader] | None = None) -> ProjectGraph:
+def link(modules: dict[str, ModuleFacts], deferred: dict[str, tuple[str, Loader]] | None = None) -> ProjectGraph:
     return Linker(modules, deferred).build()

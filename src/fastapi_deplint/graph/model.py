@@ -119,7 +119,7 @@ class ProjectGraph:
         """Facts by display path (modules parsed late, on first reference, included)."""
         found = self.files.get(path)
         if found is None and len(self.files) != len(self.modules):
-            self.files = {facts.path: facts for facts in self.modules.values()}
+            self.files = {facts.path: facts for facts in list(self.modules.values())}
             found = self.files.get(path)
         return found
 

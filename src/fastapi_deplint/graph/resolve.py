@@ -74,16 +74,38 @@ class Resolver:
     """`deferred` maps module names to a loader for modules not parsed up front; they are
     parsed the first time resolution reaches them and then join `modules`."""
 
-    def __init__(self, modules: dict[str, ModuleFacts], deferred: dict[str, Loader] | None = None) -> None:
+    def __init__(self, modules: dict[str, ModuleFacts], deferred: dict[str, tuple[str, Loader]] | None = None) -> None:
         self.modules = modules
         self.deferred = deferred or {}
         self._suffix_index: dict[str, list[str]] | None = None
 
+    def _build_suffix_index(self) -> dict[str, list[str]]:
+        """Every dotted tail of each module's name *and of its file path*, so imports written
+        against a namespace package or a `src/` root (`open_webui.utils.auth` for a file whose
+        folders have no `__init__.py`) still find the file, when the tail is unambiguous."""
+        index: dict[str, set[str]] = {}
+        entries = [(m, f.path) for m, f in self.modules.items()] + [(m, p) for m, (p, _) in self.deferred.items()]
+        for key, path in entries:
+            name = key.split("#", 1)[0]
+            parts = name.split(".")
+            for i in range(1, len(parts)):
+                index.setdefault(".".join(parts[i:]), set()).add(key)
+            segments = [seg for seg in path.replace("\\", "/").split("/") if seg not in ("", ".")]
+            if segments and segments[-1].endswith(".py"):
+                segments[-1] = segments[-1][:-3]
+                if segments[-1] == "__init__":
+                    segments.pop()
+                for i in range(len(segments)):
+                    tail = segments[i:]
+                    if all(seg.isidentifier() for seg in tail):
+                        index.setdefault(".".join(tail), set()).add(key)
+        return {k: sorted(v) for k, v in index.items()}
+
     def _load(self, name: str) -> bool:
-        loader = self.deferred.pop(name, None)
-        if loader is None:
+        entry = self.deferred.pop(name, None)
+        if entry is None:
             return False
-        facts = loader(name)
+        facts = entry[1](name)
         if facts is None or facts.error is not None:
             return False
         self.modules[name] = facts
@@ -97,13 +119,10 @@ class Resolver:
             return None
         if name in self.modules or (name in self.deferred and self._load(name)):
             return name
+        if "." not in name:  # `import requests` must not land on a project file `api/requests.py`
+            return None
         if self._suffix_index is None:
-            index: dict[str, list[str]] = {}
-            for mod in [*self.modules, *self.deferred]:
-                parts = mod.split(".")
-                for i in range(1, len(parts)):
-                    index.setdefault(".".join(parts[i:]), []).append(mod)
-            self._suffix_index = index
+            self._suffix_index = self._build_suffix_index()
         candidates = self._suffix_index.get(name, [])
         if len(candidates) != 1:
             return None

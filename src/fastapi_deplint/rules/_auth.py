@@ -212,7 +212,7 @@ class AuthIndex:
         facts = self.graph.modules.get(node.module)
         if facts is not None and facts.functions.get(fn.qualname) is fn:
             return node.module
-        for name, facts in self.graph.modules.items():
+        for name, facts in list(self.graph.modules.items()):
             if facts.functions.get(fn.qualname) is fn:
                 return name
         return node.module

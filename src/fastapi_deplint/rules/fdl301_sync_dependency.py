@@ -446,7 +446,7 @@ def directly_called(graph: ProjectGraph, targets: dict[tuple[str, str], str]) ->
 
     names = {qual.rsplit(".", 1)[-1] for _, qual in targets}
     result: set[tuple[str, str]] = set()
-    for module, facts in graph.modules.items():
+    for module, facts in list(graph.modules.items()):  # deferred modules may load meanwhile
         for fn in facts.functions.values():
             for call in fn.calls:
                 if call.callee.rsplit(".", 1)[-1] not in names:

@@ -13,6 +13,9 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SELF_SEGMENTS = frozenset({"me", "self", "my", "mine", "current", "whoami", "profile", "account"})
 
 
+MAJORITY = 2 / 3  # share of a router's non-public routes that must be protected
+
+
 class RouteMissingAuth(Rule):
     """
     ## What it does
@@ -66,6 +69,9 @@ class RouteMissingAuth(Rule):
             any(strong.mount_protected(r, m) for m in r.mounts) for r in graph.routes
         )
         for router_id, routes in by_router.items():
+            served = [
+                r for r in routes if not r.is_websocket and r.mounts and not is_public(ctx.config, r, [m.path for m in r.mounts])
+            ]
             for route in sorted(routes, key=lambda r: (r.file, r.loc.line)):
                 if route.is_websocket or not route.mounts:
                     continue
@@ -81,7 +87,15 @@ class RouteMissingAuth(Rule):
                     None,
                 )
                 shown = f"`{' '.join(route.methods)} {open_mounts[0].path}` (`{route.function.name}`)"
-                if sibling is not None:
+                # a forgotten `Depends` is an outlier: most comparable routes of the router are
+                # protected (real apps mix public and protected routes by design all the time)
+                is_read = READ_METHODS.issuperset(route.methods)
+                comparable = [r for r in served if r is not route and self._comparable(route, r)]
+                same_kind = [r for r in comparable if READ_METHODS.issuperset(r.methods) == is_read]
+                mostly_protected = self._mostly_protected(same_kind, own) or (
+                    not is_read and self._mostly_protected(comparable, own)
+                )
+                if sibling is not None and mostly_protected:
                     router = graph.routers.get(router_id) if router_id else None
                     group = (
                         "group the protected routes in an `APIRouter(dependencies=[...])`"
@@ -108,6 +122,11 @@ class RouteMissingAuth(Rule):
                         "dependencies=[...])` that mounts it",
                         symbol=route.function.qualname,
                     )
+
+    @staticmethod
+    def _mostly_protected(siblings: list[Route], own: dict[int, str | None]) -> bool:
+        protected = sum(1 for r in siblings if own[id(r)])
+        return protected >= 2 and protected >= MAJORITY * (len(siblings) + 1)
 
     @staticmethod
     def _comparable(route: Route, sibling: Route) -> bool:

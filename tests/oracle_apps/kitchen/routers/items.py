@@ -29,3 +29,11 @@ def export_items(looked=Depends(core.repo.lookup), s=Depends(core.Repo.static_de
 
 
 router.add_api_route("/export", export_items, methods=["GET"])
+
+
+SETTINGS_DEPS = [Depends(core.get_settings)]
+
+
+@router.get("/constant-deps", dependencies=SETTINGS_DEPS)
+def constant_deps():
+    return []
