@@ -51,7 +51,7 @@ def run(project: Project, config: Config) -> Result:
                 )
         for path, message in project.discovery_errors:
             findings.append(Finding(CANNOT_PARSE, f"cannot analyse: {message}", path, 1, 0, 1, 0, "error"))
-    kept, suppressed = suppress(findings, {m.path: m for m in list(project.graph.modules.values())}, {f.path: f for f in project.facts}, config)
+    kept, suppressed = suppress(findings, {f.path: f for f in project.facts}, config)
     to_characters(kept)
     kept.sort(key=lambda f: f.sort_key)
     return Result(dedupe(kept), internal, suppressed)
@@ -75,11 +75,11 @@ def is_noqa(facts: ModuleFacts | None, line: int, code: str) -> bool:
     return codes is None or any(code.startswith(c) for c in codes)
 
 
-def suppress(findings: list[Finding], files: dict[str, ModuleFacts], all_facts: dict[str, ModuleFacts], config: Config) -> tuple[list[Finding], int]:
+def suppress(findings: list[Finding], files: dict[str, ModuleFacts], config: Config) -> tuple[list[Finding], int]:
     kept: list[Finding] = []
     dropped = 0
     for f in findings:
-        facts = files.get(f.path) or all_facts.get(f.path)
+        facts = files.get(f.path)
         if not config.is_selected(f.code, True) and f.code not in (INTERNAL_ERROR,):
             dropped += 1
             continue

@@ -48,10 +48,6 @@ def unique_modules(facts: Iterable[ModuleFacts]) -> dict[str, ModuleFacts]:
     return modules
 
 
-def collect_facts(paths: Sequence[Path], exclude: Sequence[str] = (), errors: list[tuple[str, str]] | None = None) -> list[ModuleFacts]:
-    return collect_facts_parallel(list(iter_python_files(paths, exclude, errors)), 1)
-
-
 def build_project(paths: Sequence[Path], exclude: Sequence[str] = (), jobs: int | None = None) -> Project:
     errors: list[tuple[str, str]] = []
     files = list(iter_python_files(paths, exclude, errors))

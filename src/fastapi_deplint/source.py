@@ -85,7 +85,7 @@ def parse_text(text: str, filename: str) -> ast.Module:
         raise first
 
 
-def _newer_python_hint(exc: SyntaxError, text: str) -> str:
+def _newer_python_hint(exc: SyntaxError) -> str:
     line = (exc.text or "").strip()
     if sys.version_info < (3, 12) and (line.startswith("type ") or re.match(r"(async\s+)?def\s+\w+\[|class\s+\w+\[", line)):
         return " (PEP 695 syntax: Python 3.12+ would read it)"
@@ -115,7 +115,7 @@ def facts_from_text(text: str, path: str, module: str, is_package: bool) -> Modu
     except SyntaxError as exc:
         facts = ModuleFacts(module=module, path=path, is_package=is_package)
         line = exc.lineno or 1
-        facts.error = f"syntax error: {exc.msg}{_newer_python_hint(exc, text)}"
+        facts.error = f"syntax error: {exc.msg}{_newer_python_hint(exc)}"
         facts.error_loc = Loc(line, max((exc.offset or 1) - 1, 0), line, max((exc.offset or 1) - 1, 0))
         return facts
     except (RecursionError, MemoryError):

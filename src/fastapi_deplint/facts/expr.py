@@ -65,7 +65,7 @@ def to_x(node: ast.expr | None, depth: int = 0) -> X | None:
             for a in node.args[:MAX_ITEMS]
         )
         kwargs = tuple((k.arg, to_x(k.value, depth + 1) or Opaque("?", loc)) for k in node.keywords[:MAX_ITEMS])
-        return Call(func, args, kwargs, loc, "")
+        return Call(func, args, kwargs, loc)
     if isinstance(node, ast.Subscript):
         value = to_x(node.value, depth + 1) or Opaque("?", loc)
         sl = node.slice

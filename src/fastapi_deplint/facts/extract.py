@@ -18,7 +18,6 @@ from .model import (
     Class,
     Function,
     Import,
-    Lit,
     ModuleFacts,
     Param,
     ScopeCall,
@@ -389,6 +388,3 @@ def _expr_fields(cls: type) -> tuple[str, ...]:
 def extract(tree: ast.Module, module: str, path: str, is_package: bool) -> ModuleFacts:
     return Extractor(module, path, is_package).run(tree)
 
-
-def literal_str(x: X | None) -> str | None:
-    return x.value if isinstance(x, Lit) and isinstance(x.value, str) else None

@@ -42,7 +42,6 @@ class Call:
     args: tuple["X", ...]
     kwargs: tuple[tuple[str | None, "X"], ...]  # None key = **kwargs
     loc: Loc
-    src: str  # normalised source of the whole call, for "same arguments" comparisons
 
 
 @dataclass(eq=False)

@@ -19,7 +19,7 @@ from ..facts.expr import x_text
 from ..facts.model import Call, Function, Lit, Loc, ModuleFacts, Name, Opaque, Param, Seq, Sub, X
 from . import known
 from .model import Edge, Include, Mount, Node, ProjectGraph, Route, Router
-from .resolve import MAX_HOPS, Loader, RAttr, RClass, RExternal, RFunc, RModule, RParam, Resolver, RVar, Target
+from .resolve import MAX_HOPS, Loader, RAttr, RClass, RExternal, RFunc, RModule, Resolver, RVar, Target
 
 MAX_MOUNTS = 64
 
@@ -69,9 +69,6 @@ class Linker:
 
     def resolve_x(self, module: str, scope: str, x: X | None) -> Target:
         return self.resolve(module, scope, x.dotted) if isinstance(x, Name) else None
-
-    def external_name(self, t: Target) -> str | None:
-        return t.dotted if isinstance(t, RExternal) else None
 
     def file_of(self, module: str) -> str:
         return self.modules[module].path
@@ -187,12 +184,6 @@ class Linker:
             callee = self.resolve(t.module, t.scope, t.assign.value.func.dotted)
             return isinstance(callee, RExternal) and callee.dotted.endswith("TypeVar")
         return False
-
-    def is_special_type(self, module: str, scope: str, x: X | None) -> bool:
-        if not isinstance(x, Name):
-            return False
-        t = self.resolve(module, scope, x.dotted)
-        return isinstance(t, RExternal) and t.dotted.startswith(known.FASTAPI_ROOTS) and t.dotted.rsplit(".", 1)[-1] in known.SPECIAL_TYPES
 
     # -- nodes ------------------------------------------------------------------------------------
     def _add(self, node: Node) -> str:
@@ -418,10 +409,9 @@ class Linker:
         if node.kind in ("class", "instance") and node.module and node.qualname:
             cls = RClass(node.module, node.qualname)
             if node.function is not None:
-                owner = node.function.qualname.rsplit(".", 1)[0]
                 fn_module = self._module_of_class_function(cls, node.function)
                 params = [p for p in node.function.params if p.kind not in ("vararg", "varkw")][1:]
-                return fn_module, self.modules[fn_module].functions[node.function.qualname].parent if owner else "", params
+                return fn_module, node.function.parent, params
             if node.kind == "class":
                 facts = self.r.class_facts(cls)
                 fields: list[Param] = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..facts.model import Assign, Class, ModuleFacts
+from ..facts.model import Assign, Call, Class, ModuleFacts, Name, Sub
 
 MAX_HOPS = 32
 # Libraries whose names must stay external even when a copy of them sits in the analysed tree
@@ -274,8 +274,6 @@ class Resolver:
             return self.class_attribute(target, attr, hops)
         if isinstance(target, RVar):
             value = target.assign.value
-            from ..facts.model import Call, Name  # local: avoid a cycle at import time
-
             if isinstance(value, Name):
                 inner = self.resolve(target.module, target.scope, value.dotted, hops + 1)
                 return self.attribute(inner, attr, hops + 1)
@@ -341,8 +339,6 @@ class Resolver:
         return result
 
     def resolve_expr_name(self, module: str, scope: str, x: object) -> Target:
-        from ..facts.model import Name, Sub
-
         if isinstance(x, Sub):  # Generic[T], BaseModel[...] etc.
             x = x.value
         if isinstance(x, Name):

@@ -9,7 +9,7 @@ text; the registry discovers rules by importing every module of this package.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..config import Config
@@ -42,26 +42,11 @@ class Context:
     graph: ProjectGraph
     config: Config
     _dep_nodes: set[str] | None = None
-    _routes_by_node: dict[str, list[Route]] | None = field(default=None)
 
     def dependency_nodes(self) -> set[str]:
         if self._dep_nodes is None:
             self._dep_nodes = self.graph.dependency_nodes()
         return self._dep_nodes
-
-    def routes_reaching(self) -> dict[str, list[Route]]:
-        """node id -> routes whose dependency closure contains it."""
-        if self._routes_by_node is None:
-            result: dict[str, list[Route]] = {}
-            for route in self.graph.routes:
-                seen: set[str] = set()
-                for mount in route.mounts or [None]:  # type: ignore[list-item]
-                    for node_id in self.graph.reachable(route.all_edges(mount)):
-                        if node_id not in seen:
-                            seen.add(node_id)
-                            result.setdefault(node_id, []).append(route)
-            self._routes_by_node = result
-        return self._routes_by_node
 
     def project_dependencies(self) -> Iterator[Node]:
         """Every dependency node reached from a route that has project source to look at."""

@@ -47,7 +47,6 @@ class ResourceReturnedNotYielded(Rule):
     fixable = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        graph = ctx.graph
         for node in ctx.project_dependencies():
             fn = node.function
             if fn is None or fn.is_generator or node.kind not in ("function", "method", "partial") or not node.module:
