@@ -10,12 +10,16 @@ MAX_DEPTH = 8
 MAX_ITEMS = 64
 
 
+_new_tuple = tuple.__new__  # Loc(...) goes through a Python-level __new__; this does not
+
+
 def loc_of(node: ast.AST) -> Loc:
     try:
         line, col = node.lineno, node.col_offset  # type: ignore[attr-defined]
     except AttributeError:
         return Loc(1, 0, 1, 0)
-    return Loc(line, col, node.end_lineno or line, node.end_col_offset or col)  # type: ignore[attr-defined]
+    end_line, end_col = node.end_lineno, node.end_col_offset  # type: ignore[attr-defined]
+    return _new_tuple(Loc, (line, col, end_line if end_line is not None else line, end_col if end_col is not None else col))
 
 
 def dotted_name(node: ast.expr) -> str | None:
@@ -51,9 +55,17 @@ def to_x(node: ast.expr | None, depth: int = 0) -> X | None:
     if node is None:
         return None
     loc = loc_of(node)
+    cls = node.__class__
+    if cls is ast.Name:
+        return Name(node.id, loc)  # type: ignore[attr-defined]
     if depth > MAX_DEPTH:
         return Opaque("deep", loc)
-    if isinstance(node, (ast.Name, ast.Attribute)):
+    if cls is ast.Constant:
+        value = node.value  # type: ignore[attr-defined]
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            return Lit(value, loc)
+        return Opaque("constant", loc)
+    if cls is ast.Attribute:
         dotted = dotted_name(node)
         if dotted is not None:
             return Name(dotted, loc)
