@@ -44,7 +44,7 @@ def a(user=Depends(get_current_user)):
 
 @router.get("/b")
 def b():
-    return 1
+    return read_records()
 
 @router.get("/c")
 def c(user=Depends(get_current_user)):
@@ -80,7 +80,7 @@ def test_auth_dependencies_config_names_a_guard(tmp_path: Path) -> None:
 
     @router.get("/b")
     def b():
-        return 1
+        return read_records()
 
     @router.get("/c", dependencies=[Depends(check_tenant)])
     def c():
@@ -108,7 +108,7 @@ def test_third_party_current_user_counts_as_auth(tmp_path: Path) -> None:
 
     @router.get("/b")
     def b():
-        return 1
+        return read_records()
     """
     found = run(tmp_path, {"main.py": app}, "FDL501")
     assert [f.line for f in found] == [13]
@@ -171,3 +171,51 @@ def test_fdl502_is_informational(tmp_path: Path) -> None:
     found = run(tmp_path, {"sec.py": SECURITY, "main.py": app}, "FDL502")
     assert [(f.line, f.severity) for f in found] == [(5, "info")]
     assert "FastAPI(dependencies=[...])" in found[0].message
+
+
+def _router_with(extra: str) -> str:
+    return f"""
+from fastapi import APIRouter, Depends
+from sec import get_current_user
+
+router = APIRouter()
+
+@router.get("/a")
+def a(user=Depends(get_current_user)):
+    return user
+
+@router.get("/c")
+def c(user=Depends(get_current_user)):
+    return user
+{extra}"""
+
+
+def test_stub_and_constant_routes_have_nothing_to_protect(tmp_path: Path) -> None:
+    gone = '\n@router.get("/old")\ndef old():\n    raise HTTPException(status_code=410, detail="gone")\n'
+    constant = '\n@router.head("/status-check")\ndef alive() -> dict:\n    return {"ok": True}\n'
+    leak = '\n@router.head("/status-check")\ndef alive() -> dict:\n    return {"ok": SECRET}\n'
+    for stub in (gone, constant):
+        assert run(tmp_path, {"sec.py": SECURITY, "main.py": _router_with(stub)}, "FDL501") == []
+    assert len(run(tmp_path, {"sec.py": SECURITY, "main.py": _router_with(leak)}, "FDL501")) == 1
+
+
+def test_several_open_routes_are_a_public_subset_but_a_lone_one_is_flagged(tmp_path: Path) -> None:
+    one = '\n@router.get("/b")\ndef b():\n    return read_records()\n'
+    two = one + '\n@router.get("/d")\ndef d():\n    return read_other_records()\n'
+    assert [f.line for f in run(tmp_path, {"sec.py": SECURITY, "main.py": _router_with(one)}, "FDL501")] == [15]
+    assert run(tmp_path, {"sec.py": SECURITY, "main.py": _router_with(two)}, "FDL501") == []
+
+
+def test_unreadable_dependencies_may_carry_auth(tmp_path: Path) -> None:
+    factory = """
+def register(router, dependencies):
+    @router.get("/b", dependencies=dependencies)
+    def b():
+        return read_records()
+"""
+    assert run(tmp_path, {"sec.py": SECURITY, "main.py": _router_with(factory)}, "FDL501") == []
+
+
+def test_routes_declared_in_tests_are_not_the_application(tmp_path: Path) -> None:
+    one = '\n@router.get("/b")\ndef b():\n    return read_records()\n'
+    assert run(tmp_path, {"sec.py": SECURITY, "test_main.py": _router_with(one)}, "FDL501") == []

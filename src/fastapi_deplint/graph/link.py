@@ -472,7 +472,20 @@ class Linker:
             text=m.text,
             target_loc=target.loc if target is not None else None,
             called_target=isinstance(target, Call),
+            target_call=(m.module, m.scope, target) if isinstance(target, Call) and target is m.target else None,
         )
+
+    def opaque_list(self, module: str, scope: str, x: X | None) -> bool:
+        """`dependencies=` is given but is not a list we can read (a function parameter, a
+        call): it may carry anything, auth included."""
+        for _ in range(MAX_HOPS):
+            if not isinstance(x, Name):
+                break
+            t = self.resolve(module, scope, x.dotted)
+            if not isinstance(t, RVar) or t.assign.value is None:
+                return True
+            module, scope, x = t.module, t.scope, t.assign.value
+        return x is not None and not isinstance(x, Seq)
 
     def list_edges(self, module: str, scope: str, x: X | None, origin: str) -> list[Edge]:
         """`dependencies=[Depends(a), Security(b)]`, also through a constant:
@@ -543,6 +556,7 @@ class Linker:
                             prefix=_lit_str(_kw(a.value, "prefix")) or "",
                             edges=self.list_edges(module, scope, _kw(a.value, "dependencies"), "app" if kind[0] == "app" else "router"),
                             class_name=kind[1],
+                            opaque_dependencies=self.opaque_list(module, scope, _kw(a.value, "dependencies")),
                         )
 
     def router_of(self, module: str, scope: str, x: X | None, hops: int = 0) -> str | None:
@@ -634,6 +648,7 @@ class Linker:
                 param_edges=[],
                 function=fn,
                 decorator_index=index,
+                opaque_dependencies=self.opaque_list(module, scope, _kw(call, "dependencies")),
             )
         )
 
@@ -670,6 +685,7 @@ class Linker:
                 edges=self.list_edges(module, scope, _kw(call, "dependencies"), "include"),
                 file=self.file_of(module),
                 loc=call.loc,
+                opaque_dependencies=self.opaque_list(module, scope, _kw(call, "dependencies")),
             )
         )
 
@@ -680,9 +696,14 @@ class Linker:
         for route in self.routes:
             router = self.routers.get(route.router) if route.router else None
             if router is None:
-                route.mounts = [Mount(route.path, [], list(route.decorator_edges))]
+                route.mounts = [Mount(route.path, [], list(route.decorator_edges), route.opaque_dependencies)]
                 continue
-            start = Mount(router.prefix + route.path, [router.id], [*router.edges, *route.decorator_edges])
+            start = Mount(
+                router.prefix + route.path,
+                [router.id],
+                [*router.edges, *route.decorator_edges],
+                route.opaque_dependencies or router.opaque_dependencies,
+            )
             stack: list[Mount] = [start]
             while stack and len(route.mounts) < MAX_MOUNTS:
                 mount = stack.pop()
@@ -694,7 +715,12 @@ class Linker:
                 for inc in ups:
                     p = self.routers[inc.parent]
                     stack.append(
-                        Mount(p.prefix + inc.prefix + mount.path, [p.id, *mount.chain], [*p.edges, *inc.edges, *mount.edges])
+                        Mount(
+                            p.prefix + inc.prefix + mount.path,
+                            [p.id, *mount.chain],
+                            [*p.edges, *inc.edges, *mount.edges],
+                            mount.opaque or p.opaque_dependencies or inc.opaque_dependencies,
+                        )
                     )
 
     # -- entry ------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..facts.model import Function, Loc, ModuleFacts
+from ..facts.model import Call, Function, Loc, ModuleFacts
 from .resolve import Resolver
 
 
@@ -25,6 +25,8 @@ class Edge:
     text: str = ""  # canonical source text of the marker, for "same dependency" comparisons
     target_loc: Loc | None = None  # location of the target expression (for FDL403)
     called_target: bool = False  # `Depends(f(...))`: the target expression is a call
+    # for a called target: (module, scope, call) where the call is written, to judge what it returns (FDL403)
+    target_call: tuple[str, str, Call] | None = None
 
 
 @dataclass(slots=True)
@@ -53,6 +55,7 @@ class Include:
     edges: list[Edge]
     file: str
     loc: Loc
+    opaque_dependencies: bool = False
 
 
 @dataclass(slots=True)
@@ -66,6 +69,7 @@ class Router:
     prefix: str
     edges: list[Edge]
     class_name: str = ""  # the (possibly project-defined) class instantiated
+    opaque_dependencies: bool = False  # `dependencies=` we cannot read (a parameter, a call)
 
 
 @dataclass(slots=True)
@@ -76,6 +80,7 @@ class Mount:
     path: str
     chain: list[str]  # router ids, outermost first
     edges: list[Edge]
+    opaque: bool = False  # some `dependencies=` on the way could not be read: may carry auth
 
 
 @dataclass(slots=True)
@@ -95,6 +100,7 @@ class Route:
     param_edges: list[Edge]
     function: Function
     decorator_index: int = -1  # position of the route decorator in the decorator list
+    opaque_dependencies: bool = False  # decorator `dependencies=` we cannot read
     mounts: list[Mount] = field(default_factory=list)
 
     def all_edges(self, mount: Mount | None = None) -> list[Edge]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..facts.model import Call, Loc, Name, Opaque, Seq, X
+import ast
+
+from ..facts.detail import function_node
+from ..facts.model import Call, Function, Loc, Name, Opaque, Seq, X
 from ..graph.model import ProjectGraph
 from ..graph.resolve import RVar
 from ._resources import external_of
@@ -42,7 +45,10 @@ class GlobalStateInDependency(Rule):
     Flags a route or dependency that mutates module-level state: assigns to a `global`
     name, uses an augmented assignment on it, or changes a module-level container
     (`.append`/`.update`/`.pop`/… or item assignment on a module-level dict, list or set).
-    Points at the mutation. In a route endpoint only the read-modify-write forms are
+    Points at the mutation. One-time lazy initialisation is left alone: a store guarded by a
+    test that the value is still missing (`if _cache is None: _cache = load()`, also through a
+    local read from the container first), as every request then sees the same value.
+    In a route endpoint only the read-modify-write forms are
     flagged (`global` rebinding and augmented assignment such as `hits[path] += 1`): a route
     that stores into a module-level dict is the documented in-memory stand-in for a database
     (`fake_db[item_id] = item`), while a dependency has no business changing global state.
@@ -91,6 +97,8 @@ class GlobalStateInDependency(Rule):
                 if key in seen:
                     continue
                 seen.add(key)
+                if lazy_initialisation(facts.path, user.function, name, loc):
+                    continue
                 yield self.at(
                     facts.path,
                     loc,
@@ -141,3 +149,40 @@ def is_container(graph: ProjectGraph, module: str, value: X | None) -> bool:
     if isinstance(value, Call) and isinstance(value.func, Name):
         return external_of(graph, module, "", value.func.dotted) in CONTAINER_FACTORIES
     return False
+
+
+def lazy_initialisation(path: str, fn: Function, name: str, loc: Loc) -> bool:
+    """Is the mutation at `loc` inside `if <it is still missing>:`, the test being about
+    `name` itself or a local read from `name` (`x = CACHE.get(k)` ... `if x is None:`)?"""
+    node = function_node(path, fn)
+    if node is None:
+        return False
+    read_from: set[str] = {name}
+    for stmt in ast.walk(node):
+        if isinstance(stmt, ast.Assign) and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(stmt.value)):
+            read_from.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+    for branch in ast.walk(node):
+        if not isinstance(branch, ast.If) or not _tests_missing(branch.test, read_from):
+            continue
+        if any(getattr(s, "lineno", 0) <= loc.line <= (getattr(s, "end_lineno", 0) or 0) for s in branch.body):
+            return True
+    return False
+
+
+def _tests_missing(test: ast.expr, names: set[str]) -> bool:
+    """`x is None`, `not x`, `key not in x` (and `or`/`and` combinations) about one of `names`."""
+    if isinstance(test, ast.BoolOp):
+        return any(_tests_missing(v, names) for v in test.values)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _mentions(test.operand, names)
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        op, right = test.ops[0], test.comparators[0]
+        if isinstance(op, ast.Is) and isinstance(right, ast.Constant) and right.value is None:
+            return _mentions(test.left, names)
+        if isinstance(op, ast.NotIn):
+            return _mentions(right, names)
+    return False
+
+
+def _mentions(expr: ast.expr, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(expr))
