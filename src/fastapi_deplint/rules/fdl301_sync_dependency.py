@@ -517,6 +517,8 @@ class SyncDependencyInAsyncRoute(Rule):
             fn = node.function
             assert fn is not None
             label = f"{' '.join(route.methods)} {self._path(route)}"
+            if "{?}" in label:  # a path computed at runtime: name the endpoint instead
+                label = f"{' '.join(route.methods)} {route.function.name}"
             if key in called and (blocking is None or not fn.is_generator):
                 continue  # other code calls it as a plain function: `async def` would break it
             if fn.is_generator:
