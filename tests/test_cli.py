@@ -23,7 +23,8 @@ def test_check_concise_and_exit_code() -> None:
     assert len(lines) == 5
     path, line, col, rest = lines[0].split(":", 3)
     assert path.endswith("database.py") and line == "9" and col == "1"
-    assert result.output.rstrip().endswith("Found 5 findings.")
+    assert "Found 5 findings." in result.output.splitlines()
+    assert result.output.rstrip().endswith("(5 hidden fixes can be enabled with the `--unsafe-fixes` option).")
 
 
 def test_default_command_is_check() -> None:
@@ -35,9 +36,10 @@ def test_default_command_is_check() -> None:
 def test_json_output_schema() -> None:
     result = CliRunner().invoke(main, ["check", str(FDL101), "--select", "FDL101", "--output-format", "json"])
     data = json.loads(result.output)
-    assert {tuple(sorted(d)) for d in data} == {
+    assert {tuple(sorted(k for k in d if k != "fix")) for d in data} == {
         ("code", "column", "end_column", "end_line", "line", "message", "path", "severity")
     }
+    assert {d["fix"]["applicability"] for d in data if "fix" in d} == {"unsafe"}
     assert all(d["line"] >= 1 and d["column"] >= 1 for d in data)
 
 

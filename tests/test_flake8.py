@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -11,12 +12,34 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# flake8 run with the `spawn` start method: each -j worker is a fresh interpreter that
+# re-runs the plugins' parse_options. The script is re-imported in every worker (as
+# `__mp_main__`), so the patch below records which processes ran parse_options.
+SPAWN_WRAPPER = """
+import multiprocessing, os, sys
+from fastapi_deplint.flake8_plugin import DeplintChecker
 
-def flake8(cwd: Path, *args: str) -> list[str]:
+_original = DeplintChecker.parse_options.__func__
+
+def _recording(cls, options):
+    with open(os.environ["FDL_TEST_PIDS"], "a") as out:
+        out.write(f"{os.getpid()}\\n")
+    return _original(cls, options)
+
+DeplintChecker.parse_options = classmethod(_recording)
+
+if __name__ == "__main__":
+    multiprocessing.set_start_method(sys.argv.pop(1), force=True)
+    from flake8.main.cli import main
+    sys.exit(main())
+"""
+
+
+def flake8(cwd: Path, *args: str, select: str = "FDL", expect_rc: tuple[int, ...] = (0, 1)) -> list[str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "flake8", "--select", "FDL", *args, "."], cwd=cwd, capture_output=True, text=True
+        [sys.executable, "-m", "flake8", "--select", select, *args, "."], cwd=cwd, capture_output=True, text=True
     )
-    assert proc.returncode in (0, 1), proc.stderr
+    assert proc.returncode in expect_rc, proc.stdout + proc.stderr
     return sorted(line for line in proc.stdout.splitlines() if line)
 
 
@@ -33,7 +56,7 @@ def test_flake8_reports_same_findings_as_check(project: Path) -> None:
     from fastapi_deplint.project import build_project
 
     found = flake8(project)
-    config = Config(select=["FDL"])
+    config = Config()  # `--select FDL`: the default rules, as `fastapi-deplint check`
     expected = engine.run(build_project([project], jobs=1), config).findings
     assert len(found) == len(expected) > 0
     want = sorted(f"./{Path(f.path).relative_to(project).as_posix()}:{f.line}:{f.col + 1}: {f.code} {f.message}" for f in expected)
@@ -41,12 +64,78 @@ def test_flake8_reports_same_findings_as_check(project: Path) -> None:
 
 
 def test_flake8_parallel_equals_serial(project: Path) -> None:
-    assert flake8(project, "-j", "2") == flake8(project, "-j", "1")
+    serial = flake8(project, "-j", "1")
+    assert serial and flake8(project, "-j", "2") == serial
+
+
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_flake8_parallel_under_start_method(project: Path, tmp_path: Path, method: str) -> None:
+    wrapper = tmp_path / "flake8_with_start_method.py"
+    wrapper.write_text(SPAWN_WRAPPER)
+    pids = tmp_path / "pids.txt"
+    env = {**os.environ, "FDL_TEST_PIDS": str(pids)}
+    proc = subprocess.run(
+        [sys.executable, str(wrapper), method, "--select", "FDL", "-j", "2", "."],
+        cwd=project, capture_output=True, text=True, env=env,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert sorted(line for line in proc.stdout.splitlines() if line) == flake8(project, "-j", "1")
+    ran = pids.read_text().split()
+    if method == "spawn":
+        assert len(set(ran)) >= 2, ran  # the workers re-ran parse_options (and used the findings)
+    else:
+        assert len(set(ran)) == 1, ran  # forked workers inherit the parent's findings
+
+
+def test_flake8_selecting_an_opt_in_family_turns_it_on(project: Path) -> None:
+    assert not [line for line in flake8(project) if ": FDL7" in line]
+    opt_in = [line for line in flake8(project, "--extend-select", "FDL7") if ": FDL7" in line]
+    assert opt_in and opt_in == [line for line in flake8(project, select="FDL7") if ": FDL7" in line]
 
 
 def test_flake8_noqa_and_per_file_ignores(project: Path) -> None:
     db = project / "app" / "database.py"
     db.write_text(db.read_text().replace("def get_session():  # expect: FDL101", "def get_session():  # noqa: FDL101"))
-    assert len(flake8(project)) == 4
-    assert flake8(project, "--per-file-ignores", "app/database.py:FDL101") == []
-    assert flake8(project, "--extend-ignore", "FDL1") == []
+    assert len(flake8(project, select="FDL101")) == 4
+    assert flake8(project, "--per-file-ignores", "app/database.py:FDL101", select="FDL101") == []
+    assert [line for line in flake8(project) if ": FDL1" in line]
+    assert not [line for line in flake8(project, "--extend-ignore", "FDL1") if ": FDL1" in line]
+
+
+def test_flake8_noqa_for_another_code_does_not_hide(project: Path) -> None:
+    db = project / "app" / "database.py"
+    db.write_text(db.read_text().replace("def get_session():  # expect: FDL101", "def get_session():  # noqa: E501"))
+    assert len(flake8(project, select="FDL101")) == 5
+
+
+def test_flake8_reads_pyproject_table_and_fdl_options(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.fastapi-deplint]\nignore = ["FDL101"]\n')
+    assert flake8(project, select="FDL101") == []
+    # flake8's own configuration: the rule options as fdl-<key>
+    (project / "pyproject.toml").write_text('[tool.fastapi-deplint]\nresource-factories = ["make_thing"]\n')
+    (project / "app" / "things.py").write_text(
+        "from fastapi import Depends, FastAPI\nfrom app.main import app\n\n"
+        "def make_thing():\n    return object()\n\n"
+        "def get_thing():\n    return make_thing()\n\n"
+        "def get_other():\n    return build_other()\n\n"
+        "def build_other():\n    return object()\n\n"
+        "@app.get('/t')\ndef t(a=Depends(get_thing), b=Depends(get_other)):\n    return a, b\n"
+    )
+    from_table = [line for line in flake8(project, select="FDL101") if "things.py" in line]
+    assert [line.split(":")[1] for line in from_table] == ["7"]
+    (project / ".flake8").write_text("[flake8]\nfdl-resource-factories = build_other, make_thing\n")
+    from_flake8 = [line for line in flake8(project, select="FDL101") if "things.py" in line]
+    assert sorted(int(line.split(":")[1]) for line in from_flake8) == [7, 10]
+
+
+def test_flake8_bad_configuration_is_a_clear_error(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.fastapi-deplint]\nmax-depth = "deep"\n')
+    proc = subprocess.run([sys.executable, "-m", "flake8", "--select", "FDL", "."], cwd=project, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "max-depth" in proc.stdout and "pyproject.toml" in proc.stdout and "must be a positive integer" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    (project / "pyproject.toml").write_text("")
+    proc = subprocess.run([sys.executable, "-m", "flake8", "--select", "FDL", "--fdl-fastapi-version", "new", "."],
+                          cwd=project, capture_output=True, text=True)
+    assert proc.returncode == 1 and "flake8 options: `fastapi-version` must be a version" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr

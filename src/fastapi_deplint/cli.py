@@ -1,15 +1,25 @@
-"""The `fastapi-deplint` command line (click + rich)."""
+"""The `fastapi-deplint` command line (click + rich).
+
+Exit codes as ruff: 0 nothing to report, 1 findings, 2 a usage or configuration error or an
+internal error. When every path given is a file (as pre-commit passes them) the project
+those files belong to is analysed and only their findings are reported.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
 from . import __version__
-from .config import ConfigError, load_config
-from .project import build_project
+from .config import OUTPUT_FORMATS, Config, ConfigError, find_project_root, load_config
+from .rules.base import Finding
 
 COMMANDS = ("check", "graph", "rule")
 
@@ -23,21 +33,49 @@ class DefaultToCheck(click.Group):
         return super().parse_args(ctx, args)
 
 
+def fail(message: str) -> NoReturn:
+    click.echo(f"fastapi-deplint: error: {message}", err=True)
+    sys.exit(2)
+
+
 @click.group(cls=DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="fastapi-deplint")
 def main() -> None:
     """Lint FastAPI dependency injection: `fastapi-deplint PATH` checks, `graph` draws."""
 
 
+def _config_options(paths: list[Path], configs: tuple[str, ...], isolated: bool, overrides: dict[str, Any]) -> Config:
+    explicit: Path | None = None
+    inline: list[str] = []
+    for value in configs:
+        candidate = Path(value)
+        if candidate.suffix == ".toml" or candidate.is_file():
+            if not candidate.is_file():
+                fail(f"--config {value}: no such file")
+            if explicit is not None:
+                fail("--config: give at most one configuration file")
+            explicit = candidate
+        else:
+            inline.append(value)
+    return load_config(paths, explicit, overrides, isolated=isolated, inline=inline)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path), required=True)
 @click.option("--format", "fmt", type=click.Choice(["tree", "json", "mermaid", "dot"]), default="tree", show_default=True)
 @click.option("--exclude", multiple=True, help="Glob of files or folders to skip (repeatable).")
-def graph(paths: tuple[Path, ...], fmt: str, exclude: tuple[str, ...]) -> None:
+@click.option("--config", "configs", multiple=True, metavar="FILE|KEY=VALUE", help="A TOML file, or a `key = value` setting.")
+@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+def graph(paths: tuple[Path, ...], fmt: str, exclude: tuple[str, ...], configs: tuple[str, ...], isolated: bool) -> None:
     """Print the project's dependency graph: every route with its dependency tree."""
+    from . import engine
     from .report import graph_formats
 
-    project = build_project(list(paths), exclude)
+    try:
+        config = _config_options(list(paths), configs, isolated, {"extend-exclude": list(exclude)} if exclude else {})
+    except ConfigError as exc:
+        fail(str(exc))
+    project = engine.analyse(list(paths), config)
     if fmt == "json":
         click.echo(graph_formats.render_json(project))
     elif fmt == "mermaid":
@@ -50,64 +88,299 @@ def graph(paths: tuple[Path, ...], fmt: str, exclude: tuple[str, ...]) -> None:
         graph_formats.render_tree(project, Console(soft_wrap=False))
 
 
+def _per_file_ignores(values: tuple[str, ...]) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {}
+    for value in values:
+        pattern, sep, codes = value.rpartition(":")
+        if not sep or not pattern or not codes.strip():
+            fail(f"--per-file-ignores {value!r}: expected PATTERN:CODES, e.g. 'tests/*:FDL201,FDL202'")
+        result.setdefault(pattern, []).extend(c.strip() for c in codes.split(",") if c.strip())
+    return result
+
+
+@dataclasses.dataclass(slots=True)
+class Outcome:
+    findings: list[Finding]  # to report (only the files given, in project mode)
+    everything: list[Finding]  # every finding of the analysed projects (for the baseline)
+    internal_errors: list[str]
+    codes: list[str]  # rules that ran
+    projects: list[Any] = dataclasses.field(default_factory=list)  # the analysed projects (for the fixer)
+
+
+def analyse(
+    paths: list[Path],
+    project_mode: bool,
+    make_config: Callable[[list[Path]], Config],
+    progress: Callable[[str, int, int], None] | None,
+) -> Outcome:
+    from . import engine
+
+    groups: dict[Path, list[Path]] = {}
+    if project_mode:
+        for path in paths:
+            groups.setdefault(find_project_root(path), []).append(path)
+    outcome = Outcome([], [], [], [])
+    for root, files in (groups.items() if project_mode else [(None, paths)]):
+        targets = [root] if root is not None else files
+        config = make_config(targets)
+        project = engine.analyse(targets, config, progress=progress)
+        result = engine.run(project, config, progress=progress)
+        outcome.projects.append(project)
+        outcome.internal_errors += result.internal_errors
+        outcome.codes += [r.code for r in engine.enabled_rules(config) if r.code not in outcome.codes]
+        outcome.everything += result.findings
+        if root is not None:
+            wanted = {os.path.normcase(os.path.realpath(f)): os.path.normpath(str(f)) for f in files}
+            everything = [dataclasses.replace(f) for f in result.findings]
+            outcome.findings += engine.restrict(everything, wanted)
+        else:
+            outcome.findings += result.findings
+    outcome.findings.sort(key=lambda f: f.sort_key)
+    return outcome
+
+
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), required=True)
-@click.option("--output-format", type=click.Choice(["concise", "json"]), default="concise", show_default=True)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default=None,
+              help="How to print findings [default: full on a terminal, else concise].")
 @click.option("--select", default="", help="Comma-separated codes or prefixes to enable (replaces the default set).")
 @click.option("--extend-select", default="", help="Codes or prefixes to enable on top of the selection.")
 @click.option("--ignore", default="", help="Codes or prefixes to disable.")
+@click.option("--per-file-ignores", multiple=True, metavar="PATTERN:CODES", help="Codes to disable in matching files (repeatable).")
+@click.option("--exclude", multiple=True, help="Glob of files or folders to skip, replacing the configured list (repeatable).")
+@click.option("--extend-exclude", multiple=True, help="Glob of files or folders to skip, on top of the configured list.")
+@click.option("--respect-gitignore/--no-respect-gitignore", default=None, help="Skip files that .gitignore ignores [default: on].")
 @click.option("--max-depth", type=int, default=None, help="FDL402: deepest allowed dependency chain.")
-@click.option("--exclude", multiple=True, help="Glob of files or folders to skip (repeatable).")
+@click.option("--config", "configs", multiple=True, metavar="FILE|'KEY = VALUE'",
+              help="A TOML file to use instead of the discovered pyproject.toml, or one `key = value` setting (repeatable).")
+@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@click.option("--project/--no-project", "project_mode", default=True,
+              help="Given only files: analyse the project they belong to and report on those files [default], or the files alone.")
+@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Report only findings not in this file; written first when it does not exist.")
+@click.option("--update-baseline", is_flag=True, help="Rewrite the --baseline file from the current findings.")
+@click.option("--add-noqa", is_flag=True, help="Add `# noqa: CODE` comments that suppress every current finding.")
+@click.option("--fix", "apply_fixes", is_flag=True, help="Apply the safe fixes in place.")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply (with --fix/--diff) and show fixes that change behaviour.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff instead of writing them; exit 1 when there is one.")
 @click.option("--statistics", is_flag=True, help="Print counts per code instead of the findings.")
+@click.option("--show-settings", is_flag=True, help="Print the resolved configuration and exit.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, no progress.")
 def check(
     paths: tuple[Path, ...],
-    output_format: str,
+    output_format: str | None,
     select: str,
     extend_select: str,
     ignore: str,
-    max_depth: int | None,
+    per_file_ignores: tuple[str, ...],
     exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    respect_gitignore: bool | None,
+    max_depth: int | None,
+    configs: tuple[str, ...],
+    isolated: bool,
+    project_mode: bool,
+    baseline: Path | None,
+    update_baseline: bool,
+    add_noqa: bool,
+    apply_fixes: bool,
+    unsafe_fixes: bool,
+    show_diff: bool,
     statistics: bool,
+    show_settings: bool,
     exit_zero: bool,
     quiet: bool,
 ) -> None:
-    """Lint the project under PATHS (exit 0 clean, 1 findings, 2 error)."""
-    from . import engine
+    """Lint the project under PATHS (default: the current folder). Exit 0 clean, 1 findings, 2 error."""
     from .report import findings as fmt
 
-    overrides: dict[str, object] = {}
+    targets = list(paths) or [Path(".")]
+    for path in targets:
+        if not path.exists():
+            fail(f"{path}: no such file or directory")
+    if update_baseline and baseline is None:
+        fail("--update-baseline needs --baseline FILE")
+    if add_noqa and (apply_fixes or show_diff):
+        fail("--add-noqa cannot be combined with --fix or --diff")
+    overrides: dict[str, Any] = {}
     for key, value in (("select", select), ("extend-select", extend_select), ("ignore", ignore)):
         if value:
             overrides[key] = value
+    if per_file_ignores:
+        overrides["per-file-ignores"] = _per_file_ignores(per_file_ignores)
+    if exclude:
+        overrides["exclude"] = list(exclude)
+    if extend_exclude:
+        overrides["extend-exclude"] = list(extend_exclude)
+    if respect_gitignore is not None:
+        overrides["respect-gitignore"] = respect_gitignore
     if max_depth is not None:
         overrides["max-depth"] = max_depth
+    project_mode = project_mode and all(p.is_file() for p in targets)
+
+    chosen: list[Config] = []
+
+    def make_config(where: list[Path]) -> Config:
+        try:
+            config = _config_options(where, configs, isolated, overrides)
+        except ConfigError as exc:
+            fail(str(exc))
+        chosen.append(config)
+        return config
+
+    if show_settings:
+        config = make_config([find_project_root(targets[0])] if project_mode else targets)
+        settings = {k.replace("_", "-"): v for k, v in dataclasses.asdict(config).items()}
+        click.echo(json.dumps(settings, indent=2))
+        return
+
+    from .report.progress import TerminalProgress
+
+    progress = TerminalProgress() if TerminalProgress.wanted(quiet) else None
     try:
-        config = load_config(list(paths), overrides=overrides)
+        outcome = analyse(targets, project_mode, make_config, progress)
     except ConfigError as exc:
-        click.echo(f"fastapi-deplint: error: {exc}", err=True)
-        sys.exit(2)
-    for path in paths:
-        if not path.exists():
-            click.echo(f"fastapi-deplint: error: {path}: no such file or directory", err=True)
-            sys.exit(2)
-    project = build_project(list(paths), (*config.exclude, *config.extend_exclude, *exclude))
-    result = engine.run(project, config)
-    findings = result.findings
+        fail(str(exc))
+    finally:
+        if progress is not None:
+            progress.stop()
+    findings = outcome.findings
+    for message in outcome.internal_errors:
+        click.echo(message, err=True)
+
+    baselined = 0
+    known: Any = None
+    if baseline is not None:
+        from . import baseline as baseline_file
+
+        if update_baseline or not baseline.exists():
+            count = baseline_file.write(baseline, outcome.everything)
+            click.echo(f"fastapi-deplint: wrote {count} finding{'s' if count != 1 else ''} to the baseline {baseline}", err=True)
+            sys.exit(2 if outcome.internal_errors else 0)
+        try:
+            known = baseline_file.load(baseline)
+            findings, baselined = known.filter(findings)
+        except baseline_file.BaselineError as exc:
+            fail(str(exc))
+
+    if add_noqa:
+        from .add_noqa import add_noqa as insert_noqa
+
+        done = insert_noqa(findings)
+        click.echo(f"Added {done.added} noqa directive{'s' if done.added != 1 else ''} to {len(done.files)} file{'s' if len(done.files) != 1 else ''}.")
+        for path, line, why in done.skipped:
+            click.echo(f"{path}:{line}: not suppressed: {why}", err=True)
+        sys.exit(2 if outcome.internal_errors else (1 if done.skipped and not exit_zero else 0))
+
+    if output_format is None:
+        configured = next((c.output_format for c in chosen if c.output_format), None)
+        output_format = configured or ("full" if sys.stdout.isatty() else "concise")
+    text_output = output_format in ("full", "concise") and not statistics
+
+    fixed: int | None = None
+    locate: Any = None
+    if apply_fixes or show_diff:
+        fixed, findings, baselined, locate = _fix(
+            targets, project_mode, make_config, outcome, findings, known, unsafe_fixes, show_diff, quiet or text_output
+        )
+    if not statistics and output_format in ("full", "concise", "json", "sarif") and _any_fixable(findings):
+        from .fix.driver import annotate, locator
+
+        annotate(findings, locate or locator(outcome.projects))  # a file it cannot read just shows no fix
+
     if statistics:
-        click.echo(fmt.statistics(findings), nl=False)
+        click.echo(fmt.statistics_json(findings) if output_format == "json" else fmt.statistics(findings), nl=output_format == "json")
     elif output_format == "json":
         click.echo(fmt.render_json(findings))
+    elif output_format == "sarif":
+        from .report import sarif
+
+        click.echo(sarif.render(findings, outcome.codes, Path.cwd(), outcome.internal_errors))
+    elif output_format == "github":
+        from .report import github
+
+        click.echo(github.render(findings), nl=False)
+    elif output_format == "junit":
+        from .report import junit
+
+        click.echo(junit.render(findings), nl=False)
     else:
-        click.echo(fmt.render_concise(findings), nl=False)
+        if output_format == "full":
+            from rich.console import Console
+
+            from .report import full
+
+            full.render(findings, Console(highlight=False, soft_wrap=True), unsafe_fixes)
+        else:
+            click.echo(fmt.render_concise(findings, unsafe_fixes), nl=False)
         if not quiet:
-            click.echo(fmt.summary(findings))
-    for message in result.internal_errors:
-        click.echo(message, err=True)
-    if result.internal_errors:
+            line = fmt.summary(findings, fixed)
+            if baselined:
+                line += f" ({baselined} more in the baseline.)"
+            click.echo(line)
+            hint = fmt.fix_hint(findings, unsafe_fixes)
+            if hint:
+                click.echo(hint)
+    if outcome.internal_errors:
         sys.exit(2)
     sys.exit(0 if exit_zero or not findings else 1)
+
+
+def _any_fixable(findings: list[Finding]) -> bool:
+    """Some finding is of a rule with an autofix (libcst is imported only then)."""
+    from .rules import all_rules
+
+    codes = {r.code for r in all_rules() if r.fixable != "none"}
+    return any(f.code in codes for f in findings)
+
+
+def _fix(
+    targets: list[Path],
+    project_mode: bool,
+    make_config: Callable[[list[Path]], Config],
+    outcome: Outcome,
+    findings: list[Finding],
+    known: Any,
+    unsafe: bool,
+    show_diff: bool,
+    silent: bool,
+) -> tuple[int, list[Finding], int, Any]:
+    """`--fix`/`--diff`: fix in memory (re-linting after each round), then write the files or
+    print the diff (and exit). Returns (findings fixed, remaining findings, baselined, locate)."""
+    from .fix import driver
+
+    baselined = 0
+
+    def lint(result: Outcome) -> driver.Lint:
+        nonlocal baselined
+        kept = result.findings
+        if known is not None:
+            kept, baselined = known.filter(kept)
+        return driver.Lint(kept, driver.locator(result.projects))
+
+    first = lint(outcome)
+    first.findings = findings
+    report = driver.fix(first, lambda: lint(analyse(targets, project_mode, make_config, None)), unsafe)
+    for path, why in sorted(report.skipped.items()):
+        click.echo(f"{path}: not fixed: {why}", err=True)
+    s = "s" if report.fixed != 1 else ""
+    if show_diff:
+        from .fix.apply import unified_diff
+
+        for change in report.changes:
+            click.echo(unified_diff(change.path, change.before_text, change.after_text), nl=False)
+        click.echo(f"Would fix {report.fixed} finding{s} ({len(report.remaining)} remaining).", err=True)
+        sys.exit(2 if outcome.internal_errors else (1 if report.changes else 0))
+    problems = driver.write(report.changes)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        sys.exit(2)
+    if not silent:
+        click.echo(f"Fixed {report.fixed} finding{s} in {len(report.changes)} file{'s' if len(report.changes) != 1 else ''} "
+                   f"({len(report.remaining)} remaining).", err=True)
+    return report.fixed, report.remaining, baselined, report.locate
 
 
 @main.command()
@@ -115,6 +388,7 @@ def check(
 @click.option("--all", "show_all", is_flag=True, help="Print every rule.")
 def rule(code: str | None, show_all: bool) -> None:
     """Print a rule's documentation: `fastapi-deplint rule FDL101`."""
+    from .report.meta import OWN_REPORTS
     from .rules import all_rules, rule_by_code
 
     if show_all or not code:
@@ -124,7 +398,10 @@ def rule(code: str | None, show_all: bool) -> None:
         return
     found = rule_by_code(code)
     if found is None:
-        click.echo(f"fastapi-deplint: error: unknown rule {code}", err=True)
-        sys.exit(2)
+        own = OWN_REPORTS.get(code.upper())
+        if own is None:
+            fail(f"unknown rule {code}")
+        click.echo(f"# {own.code} {own.name}\n\nFix: {own.summary}\n\n{own.documentation}")
+        return
     opt = "" if found.default_enabled else " (opt-in)"
     click.echo(f"# {found.code} {found.name}{opt}\n\nFix: {found.summary}\n\n{found.documentation()}")

@@ -1,21 +1,33 @@
 """Running the rules over a project and turning the result into reportable findings:
 FDL901 for unreadable files, internal errors contained per rule, noqa and per-file ignores
-applied, columns converted to characters."""
+applied, enclosing symbols filled in (for the baseline), columns converted to characters.
+
+`analyse` is discovery as the configuration asks for it (excludes relative to the project
+root, `.gitignore`, `src` roots), shared by the CLI and the flake8 plugin.
+"""
 
 from __future__ import annotations
 
 import fnmatch
-import traceback
+import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from .config import Config
+from . import containment
+from .config import Config, config_root, src_roots
+from .discover import iter_python_files
 from .facts.model import ModuleFacts
-from .project import Project
+from .project import Project, build_project
 from .rules import all_rules
 from .rules.base import Context, Finding
+from .source import INTERNAL_ERROR_PREFIX, read_source
 
 CANNOT_PARSE = "FDL901"
 INTERNAL_ERROR = "FDL900"
+
+# progress(phase, done, total): phase "files" (total = files found) then "rules"
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(slots=True)
@@ -29,21 +41,73 @@ def enabled_rules(config: Config) -> list[type]:
     return [r for r in all_rules() if config.is_selected(r.code, r.default_enabled)]
 
 
-def run(project: Project, config: Config) -> Result:
+# -- discovery ------------------------------------------------------------------------------
+
+
+def ignore_predicate(config: Config, paths: Sequence[Path]) -> Callable[[Path, bool], bool] | None:
+    """What discovery skips beyond the default folders: `exclude`/`extend-exclude` globs
+    matched against the path relative to the configuration's folder, and `.gitignore`d files
+    (when `respect-gitignore`, the default)."""
+    patterns = [p.rstrip("/") for p in (*config.exclude, *config.extend_exclude) if p.strip("/")]
+    root = config_root(config)
+    gitignores = []
+    if config.respect_gitignore:
+        from .gitignore import GitIgnore
+
+        gitignores = [GitIgnore(p) for p in paths if p.is_dir()]
+    if not gitignores and not (patterns and root is not None):
+        return None
+
+    def ignored(path: Path, is_dir: bool) -> bool:
+        if patterns and root is not None:
+            try:
+                rel = Path(os.path.abspath(path)).relative_to(root).as_posix()
+            except ValueError:
+                rel = None
+            if rel is not None and any(fnmatch.fnmatch(rel, p) for p in patterns):
+                return True
+        return any(g.ignored(path, is_dir) for g in gitignores)
+
+    return ignored
+
+
+def analyse(paths: Sequence[Path], config: Config, jobs: int | None = None, progress: Progress | None = None) -> Project:
+    """Build the project under `paths` the way `config` says (see `ignore_predicate`)."""
+    errors: list[tuple[str, str]] = []
+    excludes = (*config.exclude, *config.extend_exclude)
+    files = list(iter_python_files(paths, excludes, errors, ignore_predicate(config, paths)))
+    if progress is not None:
+        progress("files", 0, len(files))
+    project = build_project(files, jobs=jobs, src_roots=src_roots(config))
+    project.discovery_errors[:0] = errors
+    return project
+
+
+# -- running the rules ----------------------------------------------------------------------
+
+
+def run(project: Project, config: Config, progress: Progress | None = None) -> Result:
     ctx = Context(project.graph, config)
     findings: list[Finding] = []
     internal: list[str] = []
-    for rule_cls in enabled_rules(config):
-        rule = rule_cls()
-        try:
-            findings.extend(rule.check(ctx))
-        except Exception as exc:  # a bug in one rule must not stop the others
-            message = f"internal error in rule {rule_cls.code} ({type(exc).__name__}: {exc}); please report it"
-            internal.append(message + "\n" + traceback.format_exc())
-            findings.append(Finding(INTERNAL_ERROR, message, "<project>", 1, 0, 1, 0, "error"))
+    rules = enabled_rules(config)
+    for done, rule_cls in enumerate(rules):
+        if progress is not None:
+            progress("rules", done, len(rules))
+        # a bug in one rule on one file stops neither the other files nor the other rules
+        found, errors = containment.run_rule(rule_cls, ctx)
+        findings.extend(found)
+        internal.extend(errors)
+    if progress is not None:
+        progress("rules", len(rules), len(rules))
+    for facts in project.facts:  # a bug of ours while reading one file (never deselected)
+        if facts.error is not None and facts.error.startswith(INTERNAL_ERROR_PREFIX):
+            internal.append(f"{facts.path}: {facts.error}")
+            line = facts.error_loc.line if facts.error_loc else 1
+            findings.append(Finding(INTERNAL_ERROR, facts.error, facts.path, line, 0, line, 0, "error"))
     if config.is_selected(CANNOT_PARSE, True):
         for facts in project.facts:
-            if facts.error is not None:
+            if facts.error is not None and not facts.error.startswith(INTERNAL_ERROR_PREFIX):
                 loc = facts.error_loc
                 findings.append(
                     Finding(CANNOT_PARSE, f"cannot analyse file: {facts.error}", facts.path, loc.line if loc else 1,
@@ -51,7 +115,9 @@ def run(project: Project, config: Config) -> Result:
                 )
         for path, message in project.discovery_errors:
             findings.append(Finding(CANNOT_PARSE, f"cannot analyse: {message}", path, 1, 0, 1, 0, "error"))
-    kept, suppressed = suppress(findings, {f.path: f for f in project.facts}, config)
+    files = {f.path: f for f in project.facts}
+    kept, suppressed = suppress(findings, files, config)
+    fill_symbols(kept, files)
     to_characters(kept)
     kept.sort(key=lambda f: f.sort_key)
     return Result(dedupe(kept), internal, suppressed)
@@ -78,24 +144,69 @@ def is_noqa(facts: ModuleFacts | None, line: int, code: str) -> bool:
 def suppress(findings: list[Finding], files: dict[str, ModuleFacts], config: Config) -> tuple[list[Finding], int]:
     kept: list[Finding] = []
     dropped = 0
+    root = config_root(config)
     for f in findings:
         facts = files.get(f.path)
         if not config.is_selected(f.code, True) and f.code not in (INTERNAL_ERROR,):
             dropped += 1
             continue
-        if is_noqa(facts, f.line, f.code) or _per_file_ignored(f, config):
+        if is_noqa(facts, f.line, f.code) or _per_file_ignored(f, config, root):
             dropped += 1
             continue
         kept.append(f)
     return kept, dropped
 
 
-def _per_file_ignored(f: Finding, config: Config) -> bool:
+def _per_file_ignored(f: Finding, config: Config, root: Path | None) -> bool:
+    if not config.per_file_ignores:
+        return False
+    candidates = [f.path.replace(os.sep, "/")]
+    if root is not None:
+        try:
+            candidates.append(Path(os.path.abspath(f.path)).relative_to(root).as_posix())
+        except ValueError:
+            pass
     for pattern, codes in config.per_file_ignores.items():
-        if fnmatch.fnmatch(f.path, pattern) or fnmatch.fnmatch(f.path, f"*/{pattern}"):
+        pattern = pattern.replace(os.sep, "/")
+        if any(fnmatch.fnmatch(c, pattern) or fnmatch.fnmatch(c, f"*/{pattern}") for c in candidates):
             if any(f.code.startswith(c.upper()) for c in codes):
                 return True
     return False
+
+
+def fill_symbols(findings: Iterable[Finding], files: dict[str, ModuleFacts]) -> None:
+    """Give each finding without one the innermost function or class around its line, so
+    the baseline can key it by symbol instead of by line."""
+    spans: dict[str, list[tuple[int, int, str]]] = {}
+    for f in findings:
+        if f.symbol:
+            continue
+        facts = files.get(f.path)
+        if facts is None:
+            continue
+        if f.path not in spans:
+            found: list[tuple[int, int, str]] = []
+            for fn in facts.functions.values():
+                start = min([fn.loc.line, *(d.loc.line for d in fn.decorators if getattr(d, "loc", None))])
+                found.append((start, fn.loc.end_line, fn.qualname))
+            for cls in facts.classes.values():
+                start = min([cls.loc.line, *(d.loc.line for d in cls.decorators if getattr(d, "loc", None))])
+                found.append((start, cls.loc.end_line, cls.qualname))
+            spans[f.path] = found
+        inside = [s for s in spans[f.path] if s[0] <= f.line <= s[1]]
+        if inside:
+            f.symbol = min(inside, key=lambda s: (s[1] - s[0], -s[0]))[2]
+
+
+def restrict(findings: list[Finding], wanted: dict[str, str]) -> list[Finding]:
+    """Only findings in the files of `wanted` (real path -> path to show), shown as given."""
+    kept: list[Finding] = []
+    for f in findings:
+        shown = wanted.get(os.path.normcase(os.path.realpath(f.path)))
+        if shown is not None:
+            f.path = shown
+            kept.append(f)
+    return kept
 
 
 def to_characters(findings: list[Finding]) -> None:
@@ -104,8 +215,7 @@ def to_characters(findings: list[Finding]) -> None:
     for f in findings:
         if f.path not in lines_cache:
             try:
-                with open(f.path, "rb") as handle:
-                    lines_cache[f.path] = handle.read().splitlines()
+                lines_cache[f.path] = read_source(f.path).splitlines()  # never blocks on a FIFO
             except OSError:
                 lines_cache[f.path] = None
         lines = lines_cache[f.path]

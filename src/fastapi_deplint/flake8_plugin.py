@@ -1,56 +1,107 @@
 """The flake8 adapter (entry point `FDL`): a thin layer over the same engine as `check`.
 
+Configuration: the same `[tool.fastapi-deplint]` table as the CLI (flake8 never reads
+`pyproject.toml`), then flake8-style options, one per rule option of that table
+(`--fdl-max-depth`, `fdl-auth-dependencies = a,b` in `.flake8`/`setup.cfg`/`tox.ini`), which
+win. flake8 applies its own noqa, `--select`/`--ignore` and `--per-file-ignores` on top;
+selecting an opt-in family or code in flake8 (`--extend-select FDL7`) also turns it on.
+
 The project graph is built once per flake8 run, in `parse_options`, from the paths flake8
-was given — before flake8 forks its `-j` workers, so they inherit it. Under the `spawn`
-start method flake8 re-runs `parse_options` in each worker, which then builds its own copy
-(once per worker, never once per file). Each checker instance answers for its own file.
-flake8 applies noqa, select/ignore and per-file-ignores itself.
+was given — before flake8 starts its `-j` workers: under the `fork` start method they inherit
+it. Under `spawn` flake8 re-runs `parse_options` in each worker; the parent has left the
+findings in a temporary file named by an environment variable (which spawned workers
+inherit), so a worker loads them instead of analysing the project again. Each checker
+instance then answers for its own file.
 """
 
 from __future__ import annotations
 
 import ast
+import atexit
+import multiprocessing
 import os
+import pickle
+import tempfile
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, ClassVar
 
 from . import __version__
 
-_STATE: dict[str, Any] = {"key": None, "findings": None, "config": None, "paths": None, "overrides": {}}
+CACHE_ENV = "FASTAPI_DEPLINT_FLAKE8_CACHE"
+Findings = dict[str, list[tuple[int, int, str]]]
+_STATE: dict[str, Any] = {"key": None, "findings": None, "paths": None, "overrides": {}}
 
 
 def _norm(path: str) -> str:
     return os.path.normcase(os.path.realpath(path))
 
 
-def _build(paths: list[str]) -> dict[str, list[tuple[int, int, str]]]:
+def _option_fields() -> list[Any]:
+    """Every rule option of the configuration table becomes `--fdl-<key>`."""
+    from .config import GENERAL_KEYS, Config
+
+    return [f for f in fields(Config) if f.name not in GENERAL_KEYS]
+
+
+def _key() -> tuple[str, tuple[str, ...], str]:
+    return (os.getcwd(), tuple(_STATE["paths"] or ["."]), repr(sorted(_STATE["overrides"].items())))
+
+
+def _build(paths: list[str]) -> Findings:
     from . import engine
-    from .config import ConfigError, load_config
-    from .project import build_project
+    from .config import load_config
 
     roots = [Path(p) for p in paths] or [Path(".")]
-    try:
-        config = load_config(roots, overrides=_STATE["overrides"] or None)
-    except ConfigError:
-        from .config import Config
-
-        config = Config()
-    config.ignore = []  # flake8 owns select/ignore
-    config.per_file_ignores = {}
-    project = build_project(roots, (*config.exclude, *config.extend_exclude), jobs=1)
+    config = load_config(roots, overrides=_STATE["overrides"] or None)
+    project = engine.analyse(roots, config, jobs=1)
     result = engine.run(project, config)
-    by_file: dict[str, list[tuple[int, int, str]]] = {}
+    by_file: Findings = {}
     for f in result.findings:
         by_file.setdefault(_norm(f.path), []).append((f.line, f.col, f"{f.code} {f.message}"))
     return by_file
 
 
+def _share(findings: Findings) -> None:
+    """Leave the findings where spawned workers find them (removed when this process ends)."""
+    try:
+        handle, name = tempfile.mkstemp(prefix="fastapi-deplint-flake8-", suffix=".pickle")
+        with os.fdopen(handle, "wb") as out:
+            pickle.dump((_key(), findings), out, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError:
+        return
+    os.environ[CACHE_ENV] = name
+    owner = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == owner:
+            os.environ.pop(CACHE_ENV, None)
+            try:
+                os.unlink(name)
+            except OSError:
+                pass
+
+    atexit.register(remove)
+
+
+def _shared() -> Findings | None:
+    """The parent's findings, in a spawned flake8 worker of the same run."""
+    name = os.environ.get(CACHE_ENV)
+    if not name or multiprocessing.parent_process() is None:
+        return None
+    try:
+        with open(name, "rb") as handle:
+            key, findings = pickle.load(handle)
+    except (OSError, pickle.PickleError, EOFError, ValueError, TypeError):
+        return None
+    return findings if key == _key() else None
+
+
 def _findings_for(filename: str) -> list[tuple[int, int, str]]:
-    paths = _STATE["paths"] or ["."]
-    key = tuple(paths)
+    key = _key()
     if _STATE["key"] != key or _STATE["findings"] is None:
-        _STATE["findings"] = _build(list(paths))
+        _STATE["findings"] = _build(list(_STATE["paths"] or ["."]))
         _STATE["key"] = key
     return _STATE["findings"].get(_norm(filename), [])
 
@@ -64,36 +115,55 @@ class DeplintChecker:
 
     @classmethod
     def add_options(cls, parser: Any) -> None:
-        parser.add_option(
-            "--fdl-max-depth", type=int, default=None, parse_from_config=True,
-            help="fastapi-deplint FDL402: deepest allowed dependency chain (default 5).",
-        )
-        parser.add_option(
-            "--fdl-auth-dependencies", default="", parse_from_config=True, comma_separated_list=True,
-            help="fastapi-deplint FDL5xx: extra dependency names that count as auth.",
-        )
-        parser.add_option(
-            "--fdl-fastapi-version", default=None, parse_from_config=True,
-            help="fastapi-deplint FDL107: the FastAPI version the project runs.",
-        )
+        for f in _option_fields():
+            flag = "--fdl-" + f.name.replace("_", "-")
+            help_text = f"fastapi-deplint: `{f.name.replace('_', '-')}` of [tool.fastapi-deplint]."
+            if f.type == "list[str]":
+                parser.add_option(flag, default=None, parse_from_config=True, comma_separated_list=True, help=help_text)
+            elif f.type == "int":
+                parser.add_option(flag, type=int, default=None, parse_from_config=True, help=help_text)
+            else:
+                parser.add_option(flag, default=None, parse_from_config=True, help=help_text)
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
+        from flake8.exceptions import ExecutionError
+
+        from .config import ConfigError, Config, apply_table
+
         overrides: dict[str, Any] = {}
-        if getattr(options, "fdl_max_depth", None):
-            overrides["max-depth"] = options.fdl_max_depth
-        if getattr(options, "fdl_auth_dependencies", None):
-            overrides["auth-dependencies"] = [a for a in options.fdl_auth_dependencies if a]
-        if getattr(options, "fdl_fastapi_version", None):
-            overrides["fastapi-version"] = options.fdl_fastapi_version
+        for f in _option_fields():
+            value = getattr(options, "fdl_" + f.name, None)
+            if isinstance(value, list):
+                value = [v for v in value if v]
+            if value not in (None, "", []):
+                if f.type == "bool" and isinstance(value, str):
+                    value = {"true": True, "false": False}.get(value.strip().lower(), value)
+                overrides[f.name.replace("_", "-")] = value
+        chosen = [*(getattr(options, "select", None) or []), *(getattr(options, "extend_select", None) or [])]
+        # `--select FDL` only picks the plugin's codes (the flake8 idiom); naming a family or a
+        # code (`--extend-select FDL7`) also turns its opt-in rules on, as in the CLI
+        opt_in = [c for c in chosen if c.upper().startswith("FDL") and len(c.strip()) > 3]
+        if opt_in:
+            overrides["extend-select"] = opt_in
+        try:
+            apply_table(Config(), overrides, "flake8 options")  # a bad value fails here, clearly
+        except ConfigError as exc:
+            raise ExecutionError(f"fastapi-deplint: {exc}") from None
         _STATE["overrides"] = overrides
-        _STATE["paths"] = list(getattr(options, "filenames", None) or ["."])
+        _STATE["paths"] = [p for p in (getattr(options, "filenames", None) or ["."]) if p != "-"] or ["."]
         _STATE["key"] = None
-        # build now, in the main process, so forked workers share the result
+        shared = _shared()
+        if shared is not None:
+            _STATE["findings"], _STATE["key"] = shared, _key()
+            return
+        # build now, in the main process, so workers share the result
         try:
             _findings_for("")
-        except Exception:  # never break flake8's startup; run() will retry and report
-            _STATE["findings"] = None
+        except ConfigError as exc:
+            raise ExecutionError(f"fastapi-deplint: {exc}") from None
+        if multiprocessing.parent_process() is None and multiprocessing.get_start_method() != "fork":
+            _share(_STATE["findings"])  # workers will not inherit this process's memory
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         for line, col, text in _findings_for(self.filename):

@@ -13,7 +13,7 @@ from .discover import iter_python_files
 from .facts.model import ModuleFacts
 from .graph.link import link
 from .graph.model import ProjectGraph
-from .source import read_facts
+from .source import module_name_for, read_facts
 
 
 @dataclass(slots=True)
@@ -48,15 +48,21 @@ def unique_modules(facts: Iterable[ModuleFacts]) -> dict[str, ModuleFacts]:
     return modules
 
 
-def build_project(paths: Sequence[Path], exclude: Sequence[str] = (), jobs: int | None = None) -> Project:
+def build_project(
+    paths: Sequence[Path], exclude: Sequence[str] = (), jobs: int | None = None, *, src_roots: Sequence[str] = ()
+) -> Project:
+    """`src_roots`: absolute folders under which folders without `__init__.py` are namespace
+    packages (the `src` setting), see `source.module_name_for`."""
     errors: list[tuple[str, str]] = []
     files = list(iter_python_files(paths, exclude, errors))
     scanned = collect_facts_parallel(files, jobs if jobs is not None else (os.cpu_count() or 1))
+    if src_roots:
+        scanned = [_under_src_roots(f, tuple(src_roots)) for f in scanned]
     facts = [f for f in scanned if not f.deferred]
     modules = unique_modules(f for f in facts if f.error is None)
 
     def load(name: str, path: str) -> ModuleFacts:
-        loaded = read_facts(Path(path), path)
+        loaded = read_facts(Path(path), path, src_roots=tuple(src_roots))
         loaded.module = name
         facts.append(loaded)  # its FDL901, if any, is reported like any other file's
         return loaded
@@ -72,6 +78,18 @@ def build_project(paths: Sequence[Path], exclude: Sequence[str] = (), jobs: int 
     # them on every later collection (it cost more than rendering the JSON).
     gc.freeze()
     return Project(graph=graph, facts=facts, discovery_errors=errors)
+
+
+def _under_src_roots(facts: ModuleFacts, src_roots: tuple[str, ...]) -> ModuleFacts:
+    """Rename a module found under a `src` root; a parsed one is read again, since its
+    relative imports were resolved against the old name (only namespace-package files)."""
+    name, _ = module_name_for(Path(facts.path), src_roots)
+    if name == facts.module:
+        return facts
+    if facts.deferred or facts.error is not None:
+        facts.module = name
+        return facts
+    return read_facts(Path(facts.path), facts.path, prescan=True, src_roots=src_roots)
 
 
 def real_module(module: str) -> str:

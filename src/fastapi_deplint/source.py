@@ -1,8 +1,11 @@
 """Reading one file safely: bytes -> text -> `ast` -> `ModuleFacts`, never raising.
 
-Every failure becomes `ModuleFacts.error` (reported as FDL901) so one odd file never stops a
-run. Code written for a newer Python than the running one is read where that is safe
-(Python 3.14's unparenthesised `except A, B:` is rewritten to `except (A, B):` first).
+Every failure becomes `ModuleFacts.error` (reported as FDL901, or FDL900 when it is a bug of
+ours) so one odd file never stops a run: unreadable, vanished or non-regular files (a FIFO is
+opened non-blocking and never read), files over `MAX_PARSE_BYTES`, null bytes, bad encodings,
+syntax errors, nesting too deep for the parser or the extractor. Code written for a newer
+Python than the running one is read where that is safe (`syntax_compat`); otherwise the
+message names the Python that reads it. Nothing is imported or executed.
 """
 
 from __future__ import annotations
@@ -11,18 +14,34 @@ import ast
 import io
 import os
 import re
+import stat
 import sys
 import tokenize
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 from .facts.extract import extract
 from .facts.model import Loc, ModuleFacts
+from .syntax_compat import mark_type_aliases, newer_python_hint, rewrite
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
+# Larger files are generated code (API clients, protobuf, data tables): parsing a 20 MB file
+# takes 40 s and 3.7 GB. They are scanned for relevance in chunks, never parsed.
+MAX_PARSE_BYTES = 8 * 1024 * 1024
+_CHUNK = 1024 * 1024
+# `ModuleFacts.error` of a file whose analysis hit a bug of ours: reported as FDL900
+INTERNAL_ERROR_PREFIX = "internal error"
+# Recursion budget while parsing/extracting one file (Python 3.11's parser limit depends on
+# how deep the caller already is; functions of the extractor recurse per nesting level).
+_PARSE_HEADROOM = 1000
+_EXTRACT_HEADROOM = 30000
 NUL = b"\x00"
-_NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
-# PEP 758 (3.14): `except A, B:` without parentheses (and without `as`)
-_EXCEPT_NO_PARENS = re.compile(r"^(?P<indent>[ \t]*)except(?P<star>\s*\*)?\s+(?P<types>[^():#\n]+,[^():#\n]+?)\s*:", re.M)
+# flake8-compatible: codes are letters then digits (`FDL101`, `E501`)
+_NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+# line breaks as Python counts lines (not `str.splitlines`'s \f, \x1c, \x85, \u2028...)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 # A file that mentions none of these cannot declare routes, routers, dependency markers or
@@ -34,8 +53,16 @@ def is_relevant(data: bytes) -> bool:
     return _RELEVANT.search(data) is not None
 
 
-def module_name_for(path: Path) -> tuple[str, bool]:
-    """Module name by Python's package rules: walk up while `__init__.py` exists."""
+def module_name_for(path: Path, src_roots: Sequence[str] = ()) -> tuple[str, bool]:
+    """Module name by Python's package rules: walk up while `__init__.py` exists. Under one
+    of `src_roots` (absolute paths, the `src` setting) folders without `__init__.py` count as
+    namespace packages: `src/app/api/x.py` is `app.api.x` there."""
+    if src_roots:
+        name, is_package = module_name_for(path)
+        rooted = _name_under_roots(path, src_roots)
+        if rooted is not None and f".{rooted}".endswith(f".{name}") and rooted.count(".") > name.count("."):
+            return rooted, is_package
+        return name, is_package
     is_package = path.name == "__init__.py"
     parts: list[str] = [] if is_package else [path.stem]
     directory = path.parent
@@ -50,48 +77,217 @@ def module_name_for(path: Path) -> tuple[str, bool]:
     return ".".join(reversed(parts)) or path.stem, is_package
 
 
+def _name_under_roots(path: Path, src_roots: Sequence[str]) -> str | None:
+    absolute = os.path.abspath(path)
+    for root in src_roots:
+        try:
+            rel = os.path.relpath(absolute, root)
+        except ValueError:  # another drive
+            continue
+        if rel.startswith(os.pardir) or os.path.isabs(rel):
+            continue
+        parts = Path(rel).with_suffix("").parts
+        if parts and parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts and all(part.isidentifier() for part in parts):
+            return ".".join(parts)
+    return None
+
+
 def is_test_file(path: Path) -> bool:
     name = path.name
     return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
 
 
+class SourceError(ValueError):
+    """Bytes that are not Python source text; `line` locates the problem."""
+
+    def __init__(self, message: str, line: int = 1) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class FileTooLarge(OSError):
+    """A file over `MAX_PARSE_BYTES` (generated code); `relevant` as `is_relevant`."""
+
+    def __init__(self, size: int, relevant: bool) -> None:
+        super().__init__(f"file too large to analyse ({size / 1048576:.1f} MiB, the limit is "
+                         f"{MAX_PARSE_BYTES // 1048576} MiB): generated code? exclude it")
+        self.size = size
+        self.relevant = relevant
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def file_kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+@contextmanager
+def open_regular(path: Path | str) -> Iterator[io.BufferedReader]:
+    """Open a regular file for reading; never blocks. A FIFO (even one swapped in after the
+    files were listed) is opened non-blocking, seen not to be a regular file and closed
+    unread; anything that is not a regular file raises `OSError`."""
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(0, f"not a regular file: {file_kind(mode)}")
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
+        yield handle
+
+
+def _rest_relevant(handle: io.BufferedReader, tail: bytes) -> bool:
+    """`is_relevant` over the rest of an open file, chunk by chunk (bounded memory)."""
+    while True:
+        chunk = handle.read(_CHUNK)
+        if not chunk:
+            return False
+        if is_relevant(tail + chunk):
+            return True
+        tail = chunk[-32:]
+
+
+# real path -> bytes that stand in for the file's content (see `overlay`)
+_OVERLAY: dict[str, bytes] = {}
+
+
+@contextmanager
+def overlay(contents: dict[str, bytes]) -> Iterator[None]:
+    """Within the block, `read_source` of a file whose real path is a key of `contents`
+    returns that value instead of reading the disk: the autofixer lints its in-memory
+    results (`--diff` writes nothing). `contents` is used live, not copied."""
+    global _OVERLAY
+    previous, _OVERLAY = _OVERLAY, contents
+    try:
+        yield
+    finally:
+        _OVERLAY = previous
+
+
+def read_source(path: Path | str) -> bytes:
+    """The bytes of a regular file of at most `MAX_PARSE_BYTES`; `OSError` otherwise
+    (`FileTooLarge` for a larger one)."""
+    if _OVERLAY:
+        staged = _OVERLAY.get(os.path.realpath(path))
+        if staged is not None:
+            return staged
+    with open_regular(path) as handle:
+        data = handle.read(MAX_PARSE_BYTES + 1)
+        if len(data) > MAX_PARSE_BYTES:
+            relevant = is_relevant(data) or _rest_relevant(handle, data[-32:])
+            raise FileTooLarge(os.fstat(handle.fileno()).st_size, relevant)
+        return data
+
+
+_LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    return len(_LINE_BREAK_BYTES.findall(data, 0, offset)) + 1
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    """Python reads the coding cookie as ASCII: a UTF-16/32 or `hex` file cannot declare itself."""
+    sample = "# -*- coding: x -*-\n"
+    try:
+        return sample.encode("ascii").decode(encoding) == sample and sample[:-1].encode(encoding) == sample[:-1].encode("ascii")
+    except (LookupError, ValueError, TypeError):
+        return False
+
+
 def decode(data: bytes) -> str:
-    """Decode per PEP 263 (BOM and coding cookie), raising ValueError with a clear message."""
-    if b"\x00" in data:
-        raise ValueError(f"source contains a null byte at offset {data.index(NUL)}")
+    """Decode per PEP 263 (BOM and coding cookie); `SourceError` (a ValueError) with a clear
+    message and line otherwise. Only Python's own codecs are ever looked up."""
+    if NUL in data:
+        line = _line_at(data, data.index(NUL))
+        raise SourceError(f"source contains a null byte (line {line}): Python cannot compile it", line)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise ValueError(f"bad encoding declaration: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+        raise SourceError(f"bad encoding declaration: {getattr(exc, 'msg', None) or exc}") from None
+    if encoding not in ("utf-8", "utf-8-sig") and not _ascii_compatible(encoding):
+        raise SourceError(f"bad encoding declaration: Python cannot read source files in {encoding}")
     try:
         return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise ValueError(f"cannot decode as {encoding}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        line = _line_at(data, exc.start)
+        raise SourceError(
+            f"not valid {encoding}: byte {data[exc.start:exc.start + 1].hex()} on line {line} cannot be decoded "
+            "(declare the file's encoding, or save it as UTF-8)",
+            line,
+        ) from None
+    except (LookupError, ValueError, TypeError) as exc:  # `coding: hex`, `rot13`, `idna`...
+        raise SourceError(f"cannot decode with the declared encoding {encoding!r}: {exc}") from None
+
+
+def _stack_depth() -> int:
+    frame = sys._getframe()
+    depth = 0
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back  # type: ignore[assignment]
+    return depth
+
+
+@contextmanager
+def _recursion_headroom(frames: int) -> Iterator[None]:
+    """At least `frames` more frames of recursion than the caller's depth, for one call."""
+    old = sys.getrecursionlimit()
+    wanted = _stack_depth() + frames
+    if wanted > old:
+        sys.setrecursionlimit(wanted)
+    try:
+        yield
+    finally:
+        if wanted > old:
+            sys.setrecursionlimit(old)
+
+
+def _parse(text: str, filename: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escapes, `return` in `finally`...: not ours to say
+        try:
+            return ast.parse(text, filename)
+        except RecursionError:
+            if sys.version_info >= (3, 12):
+                raise  # 3.12+: the parser's limit does not depend on the caller's depth
+        # 3.11 counts the caller's frames against the parser's limit: give it the budget a
+        # top-level `compile()` has, so the verdict does not depend on who calls us
+        with _recursion_headroom(_PARSE_HEADROOM):
+            return ast.parse(text, filename)
 
 
 def parse_text(text: str, filename: str) -> ast.Module:
-    """`ast.parse`, retrying with newer-Python syntax rewritten where that is safe."""
+    """`ast.parse` (warnings silenced), retrying with newer-Python syntax rewritten where that
+    is safe (`syntax_compat`). Raises what `ast.parse` raises."""
     try:
-        return ast.parse(text, filename)
+        return _parse(text, filename)
     except SyntaxError as first:
-        if sys.version_info < (3, 14) and _EXCEPT_NO_PARENS.search(text):
-            rewritten = _EXCEPT_NO_PARENS.sub(
-                lambda m: f"{m['indent']}except{m['star'] or ''} ({m['types']}):", text
-            )
+        try:
+            rewritten = rewrite(text)
+        except Exception:  # the fallback must never turn a syntax error into a crash
+            rewritten = None
+        if rewritten is not None:
+            new_text, aliases = rewritten
             try:
-                return ast.parse(rewritten, filename)
-            except SyntaxError:
+                tree = _parse(new_text, filename)
+            except (SyntaxError, ValueError):
                 pass
+            else:
+                mark_type_aliases(tree, aliases)
+                return tree
         raise first
-
-
-def _newer_python_hint(exc: SyntaxError) -> str:
-    line = (exc.text or "").strip()
-    if sys.version_info < (3, 12) and (line.startswith("type ") or re.match(r"(async\s+)?def\s+\w+\[|class\s+\w+\[", line)):
-        return " (PEP 695 syntax: Python 3.12+ would read it)"
-    if sys.version_info < (3, 14) and line.startswith("except") and "," in line:
-        return " (Python 3.14+ would read it)"
-    return ""
 
 
 def noqa_map(text: str) -> dict[int, frozenset[str] | None]:
@@ -99,7 +295,7 @@ def noqa_map(text: str) -> dict[int, frozenset[str] | None]:
     result: dict[int, frozenset[str] | None] = {}
     if "noqa" not in text.lower():
         return result
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
         if "#" not in line:
             continue
         match = _NOQA.search(line)
@@ -109,23 +305,42 @@ def noqa_map(text: str) -> dict[int, frozenset[str] | None]:
     return result
 
 
+def _extract(tree: ast.Module, module: str, path: str, is_package: bool) -> ModuleFacts:
+    try:
+        return extract(tree, module, path, is_package)
+    except RecursionError:
+        pass
+    with _recursion_headroom(_EXTRACT_HEADROOM):  # a deep tree the parser accepted
+        return extract(tree, module, path, is_package)
+
+
+def internal_error_message(where: str, exc: BaseException) -> str:
+    return f"{INTERNAL_ERROR_PREFIX} {where} ({type(exc).__name__}: {exc}); please report it"
+
+
 def facts_from_text(text: str, path: str, module: str, is_package: bool) -> ModuleFacts:
     try:
         tree = parse_text(text, path)
     except SyntaxError as exc:
-        facts = ModuleFacts(module=module, path=path, is_package=is_package)
         line = exc.lineno or 1
-        facts.error = f"syntax error: {exc.msg}{_newer_python_hint(exc)}"
-        facts.error_loc = Loc(line, max((exc.offset or 1) - 1, 0), line, max((exc.offset or 1) - 1, 0))
+        offset = max((exc.offset or 1) - 1, 0)
+        if exc.text and exc.lineno:
+            offset = len(exc.text[:offset].encode("utf-8", "surrogatepass"))  # columns are UTF-8 bytes
+        facts = _error(path, module, is_package, f"syntax error: {exc.msg}{newer_python_hint(exc)}", line)
+        facts.error_loc = Loc(line, offset, line, offset)
         return facts
     except (RecursionError, MemoryError):
-        return _error(path, module, is_package, "expression nesting too deep for the parser")
+        return _error(path, module, is_package, "too deeply nested for Python's parser (Python cannot compile it either)")
     except ValueError as exc:
         return _error(path, module, is_package, f"cannot parse: {exc}")
     try:
-        facts = extract(tree, module, path, is_package)
+        facts = _extract(tree, module, path, is_package)
     except RecursionError:
         return _error(path, module, is_package, "nesting too deep to analyse")
+    except MemoryError:
+        return _error(path, module, is_package, "out of memory while analysing this file")
+    except Exception as exc:  # a bug of ours: FDL900 on this file, the run goes on
+        return _error(path, module, is_package, internal_error_message("while reading this file", exc))
     facts.noqa = noqa_map(text)
     facts.test_file = is_test_file(Path(path))
     return facts
@@ -138,27 +353,39 @@ def _error(path: str, module: str, is_package: bool, message: str, line: int = 1
     return facts
 
 
-def read_facts(path: Path, display: str | None = None, prescan: bool = False) -> ModuleFacts:
+def read_facts(path: Path, display: str | None = None, prescan: bool = False, src_roots: Sequence[str] = ()) -> ModuleFacts:
     """Facts of one file; never raises (errors land in `facts.error`). With `prescan`, a file
     that cannot matter (see `is_relevant`) comes back as an empty `deferred` ModuleFacts."""
     shown = display or str(path)
     try:
-        module, is_package = module_name_for(path)
-    except OSError:
+        module, is_package = module_name_for(path, src_roots)
+    except (OSError, ValueError):
         module, is_package = path.stem, False
     try:
-        size = os.stat(path).st_size
-        if size > MAX_FILE_BYTES:
-            return _error(shown, module, is_package, f"file too large to analyse ({size} bytes)")
-        data = path.read_bytes()
+        return _read_facts(path, shown, module, is_package, prescan)
+    except Exception as exc:  # a bug of ours: FDL900 on this file, the run goes on
+        return _error(shown, module, is_package, internal_error_message("while reading this file", exc))
+
+
+def _deferred(shown: str, module: str, is_package: bool) -> ModuleFacts:
+    facts = ModuleFacts(module=module, path=shown, is_package=is_package)
+    facts.deferred = True
+    return facts
+
+
+def _read_facts(path: Path, shown: str, module: str, is_package: bool, prescan: bool) -> ModuleFacts:
+    try:
+        data = read_source(path)
+    except FileTooLarge as exc:
+        if prescan and not exc.relevant:
+            return _deferred(shown, module, is_package)
+        return _error(shown, module, is_package, str(exc))
     except OSError as exc:
         return _error(shown, module, is_package, f"cannot read file: {exc.strerror or exc}")
     if prescan and not is_relevant(data):
-        facts = ModuleFacts(module=module, path=shown, is_package=is_package)
-        facts.deferred = True
-        return facts
+        return _deferred(shown, module, is_package)
     try:
         text = decode(data)
-    except ValueError as exc:
-        return _error(shown, module, is_package, str(exc))
+    except SourceError as exc:
+        return _error(shown, module, is_package, str(exc), exc.line)
     return facts_from_text(text, shown, module, is_package)

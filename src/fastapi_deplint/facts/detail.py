@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 from collections import OrderedDict
-from pathlib import Path
 
 from .model import Function
 
@@ -28,11 +27,11 @@ def module_tree(path: str) -> ast.Module | None:
     if path in _trees:
         _trees.move_to_end(path)
         return _trees[path]
-    from ..source import decode, parse_text  # local: source imports the extractor
+    from ..source import decode, parse_text, read_source  # local: source imports the extractor
 
     tree: ast.Module | None
     try:
-        tree = parse_text(decode(Path(path).read_bytes()), path)
+        tree = parse_text(decode(read_source(path)), path)  # never blocks on a FIFO swapped in
     except (OSError, ValueError, SyntaxError, RecursionError, MemoryError):
         tree = None
     _trees[path] = tree

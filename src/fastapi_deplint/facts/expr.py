@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import warnings
 
 from .model import Call, Lit, Loc, Name, Opaque, Seq, Sub, X
 
 MAX_DEPTH = 8
 MAX_ITEMS = 64
+MAX_CALL_CHAIN = 32
 
 
 _new_tuple = tuple.__new__  # Loc(...) goes through a Python-level __new__; this does not
@@ -34,8 +36,9 @@ def dotted_name(node: ast.expr) -> str | None:
     return None
 
 
-def callee_text(node: ast.expr) -> str:
-    """Dotted callee; attribute calls on anything else keep their attribute tail: `?.query`."""
+def callee_text(node: ast.expr, depth: int = 0) -> str:
+    """Dotted callee; attribute calls on anything else keep their attribute tail: `?.query`.
+    Chains of more than `MAX_CALL_CHAIN` calls start with `?` (bounded work on `f()()()...`)."""
     name = dotted_name(node)
     if name is not None:
         return name
@@ -43,8 +46,8 @@ def callee_text(node: ast.expr) -> str:
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
         node = node.value
-    if isinstance(node, ast.Call):
-        inner = callee_text(node.func)
+    if isinstance(node, ast.Call) and depth < MAX_CALL_CHAIN:
+        inner = callee_text(node.func, depth + 1)
         parts.append(f"{inner}()")
     else:
         parts.append("?")
@@ -131,7 +134,9 @@ def x_text(x: X | None) -> str:
 def parse_string_annotation(text: str, loc: Loc) -> X | None:
     """`"Annotated[User, Depends(f)]"` -> its expression tree, positioned at the string."""
     try:
-        node = ast.parse(text.strip(), mode="eval").body
+        with warnings.catch_warnings():  # 3.12+ warns about `"list['\\d']"`: not ours to print
+            warnings.simplefilter("ignore")
+            node = ast.parse(text.strip(), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     for sub in ast.walk(node):

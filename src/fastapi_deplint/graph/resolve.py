@@ -68,6 +68,7 @@ Target = RModule | RFunc | RClass | RVar | RAttr | RExternal | RParam | None
 
 
 Loader = Callable[[str], "ModuleFacts | None"]
+Seen = set[tuple[str, str, str]]
 
 
 class Resolver:
@@ -151,18 +152,25 @@ class Resolver:
         chain.append("")
         return chain
 
-    def lookup(self, module: str, scope: str, name: str, hops: int = 0) -> Target:
+    def lookup(self, module: str, scope: str, name: str, hops: int = 0, _seen: Seen | None = None) -> Target:
+        """`_seen`: the (module, name) pairs this query already searched through imports and
+        star imports; each is searched once (modules that import one another, or star-import
+        one another, would otherwise be searched exponentially often)."""
         facts = self.modules.get(module)
         if facts is None or hops > MAX_HOPS:
             return None
+        seen: Seen = _seen if _seen is not None else set()
         for s in self.scope_chain(facts, scope):
-            found = self._lookup_in_scope(facts, s, name, hops)
+            found = self._lookup_in_scope(facts, s, name, hops, seen)
             if found is not None:
                 return found
         for star in facts.star_imports:
             target_mod = self.find_module(star)
             if target_mod is not None and target_mod != module:
-                found = self.lookup(target_mod, "", name, hops + 1)
+                if ("*", target_mod, name) in seen:
+                    continue
+                seen.add(("*", target_mod, name))
+                found = self.lookup(target_mod, "", name, hops + 1, seen)
                 if found is not None:
                     return found
             elif target_mod is None:
@@ -170,7 +178,7 @@ class Resolver:
                     return RExternal(f"{star}.{name}")
         return None
 
-    def _lookup_in_scope(self, facts: ModuleFacts, scope: str, name: str, hops: int) -> Target:
+    def _lookup_in_scope(self, facts: ModuleFacts, scope: str, name: str, hops: int, _seen: Seen | None = None) -> Target:
         prefix = f"{scope}.<locals>." if scope else ""
         candidates: list[tuple[int, Target]] = []
         fn = facts.functions.get(prefix + name)
@@ -186,7 +194,7 @@ class Resolver:
                 candidates.append((last.loc.line, RVar(facts.module, scope, last)))
         imported = facts.imports.get(scope, {}).get(name)
         if imported is not None:
-            candidates.append((imported.loc.line, self.resolve_import(imported.module, imported.attr, hops + 1)))
+            candidates.append((imported.loc.line, self.resolve_import(imported.module, imported.attr, hops + 1, _seen)))
         if candidates:
             # the binding written last wins (`try: import x / except: x = None` keeps x importable)
             best = max(candidates, key=lambda c: (c[0], c[1] is not None and not isinstance(c[1], RVar)))
@@ -202,14 +210,18 @@ class Resolver:
                 return RParam(name)
         return None
 
-    def resolve_import(self, module: str, attr: str | None, hops: int = 0) -> Target:
+    def resolve_import(self, module: str, attr: str | None, hops: int = 0, _seen: Seen | None = None) -> Target:
         if attr is None:
             found = self.find_module(module)
             return RModule(found) if found is not None else RModule(module)
         found = self.find_module(module)
         if found is not None:
+            seen: Seen = _seen if _seen is not None else set()
+            if ("import", found, attr) in seen:  # an import cycle: nothing new down there
+                return None
+            seen.add(("import", found, attr))
             facts = self.modules[found]
-            target = self._lookup_in_scope(facts, "", attr, hops) if hops <= MAX_HOPS else None
+            target = self._lookup_in_scope(facts, "", attr, hops, seen) if hops <= MAX_HOPS else None
             if target is not None:
                 return target
             sub = self.find_module(f"{found}.{attr}")
@@ -218,7 +230,7 @@ class Resolver:
             for star in facts.star_imports:
                 star_mod = self.find_module(star)
                 if star_mod is not None and star_mod != found and hops <= MAX_HOPS:
-                    t = self.resolve_import(star_mod, attr, hops + 1)
+                    t = self.resolve_import(star_mod, attr, hops + 1, seen)
                     if t is not None:
                         return t
             return None

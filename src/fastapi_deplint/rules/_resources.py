@@ -114,3 +114,80 @@ def project_function(graph: ProjectGraph, module: str, scope: str, callee: str) 
         if fn is not None:
             return t.module, fn
     return None
+
+
+# --- app-scoped objects (FDL104): made once per process, never per request ------------------
+APP_SCOPED = {
+    "engine": frozenset(
+        {
+            "sqlalchemy.create_engine",
+            "sqlalchemy.engine.create_engine",
+            "sqlalchemy.ext.asyncio.create_async_engine",
+            "sqlalchemy.ext.asyncio.engine.create_async_engine",
+            "sqlmodel.create_engine",
+        }
+    ),
+    "connection pool": frozenset(
+        {
+            "asyncpg.create_pool",
+            "asyncpg.pool.create_pool",
+            "aiomysql.create_pool",
+            "aiopg.create_pool",
+            "psycopg_pool.ConnectionPool",
+            "psycopg_pool.AsyncConnectionPool",
+            "psycopg2.pool.SimpleConnectionPool",
+            "psycopg2.pool.ThreadedConnectionPool",
+            "redis.ConnectionPool",
+            "redis.asyncio.ConnectionPool",
+            "databases.Database",
+        }
+    ),
+    "Redis client": frozenset(
+        {
+            "redis.Redis",
+            "redis.StrictRedis",
+            "redis.from_url",
+            "redis.Redis.from_url",
+            "redis.StrictRedis.from_url",
+            "redis.client.Redis",
+            "redis.asyncio.Redis",
+            "redis.asyncio.StrictRedis",
+            "redis.asyncio.from_url",
+            "redis.asyncio.Redis.from_url",
+            "redis.asyncio.client.Redis",
+            "redis.cluster.RedisCluster",
+            "redis.asyncio.cluster.RedisCluster",
+            "aioredis.Redis",
+            "aioredis.from_url",
+            "aioredis.Redis.from_url",
+            "aioredis.create_redis_pool",
+        }
+    ),
+    "MongoDB client": frozenset(
+        {"pymongo.MongoClient", "pymongo.AsyncMongoClient", "motor.motor_asyncio.AsyncIOMotorClient"}
+    ),
+    "Elasticsearch client": frozenset({"elasticsearch.Elasticsearch", "elasticsearch.AsyncElasticsearch"}),
+    "HTTP client": CLIENT_CLASSES,
+}
+
+
+def app_scoped_kind(graph: ProjectGraph, module: str, fn: Function, callee: str, extra: list[str] = ()) -> str | None:  # type: ignore[assignment]
+    """"engine" / "connection pool" / "Redis client" / "HTTP client" ... when calling `callee`
+    builds an object meant to live as long as the app (or a `client-factories` entry)."""
+    if not callee or callee.startswith("?"):
+        return None
+    if callee in extra or callee.rsplit(".", 1)[-1] in extra:
+        return "client"
+    if extra and graph.resolver is not None:
+        t = graph.resolver.resolve(module, fn.qualname, callee)
+        if isinstance(t, RFunc) and f"{t.module}.{t.qualname}" in extra:
+            return "client"
+    ext = external_of(graph, module, fn.qualname, callee)
+    if ext is None:
+        return None
+    if ext in extra:
+        return "client"
+    for kind, names in APP_SCOPED.items():
+        if ext in names:
+            return kind
+    return None

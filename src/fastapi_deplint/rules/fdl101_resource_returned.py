@@ -77,10 +77,19 @@ class ResourceReturnedNotYielded(Rule):
                 continue
             if self._closed_in_finally_or_with(fn, call.func.dotted):
                 continue
+            if isinstance(value, Name) and value.dotted in self._finally_closed(ctx, module, fn):
+                continue  # closed before the route gets it: FDL103 reports that
             kind = resource_kind(graph, module, fn, call.func.dotted, extra)
             if kind is not None:
                 return kind, call.func.dotted
         return None
+
+    @staticmethod
+    def _finally_closed(ctx: Context, module: str, fn: Function) -> set[str]:
+        from ._lifecycle import closed_by_finally
+
+        facts = ctx.graph.modules.get(module)
+        return closed_by_finally(facts.path, fn) if facts is not None and fn.has_finally else set()
 
     @staticmethod
     def _closed_in_finally_or_with(fn: Function, callee: str) -> bool:

@@ -492,6 +492,7 @@ class SyncDependencyInAsyncRoute(Rule):
     code = "FDL301"
     name = "sync-dependency-in-async-route"
     summary = "Declare the dependency `async def` (or keep blocking work in a sync route)."
+    fixable = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         graph = ctx.graph

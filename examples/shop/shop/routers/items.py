@@ -1,4 +1,5 @@
 from fastapi import APIRouter
+from sqlalchemy import text
 
 from ..deps import CurrentUser, LegacyDB
 
@@ -16,6 +17,7 @@ def read_item(item_id: int, user: CurrentUser):
 
 
 @router.delete("/{item_id}")
-def delete_item(item_id: int):
+def delete_item(item_id: int, db: LegacyDB):
     # BUG (FDL501): the only route of this router without the auth dependency
-    return None
+    db.execute(text("DELETE FROM items WHERE id = :id"), {"id": item_id})
+    db.commit()

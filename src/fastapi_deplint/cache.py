@@ -1,0 +1,128 @@
+"""The on-disk cache: per-file facts keyed by content, and whole-run results keyed by the tree.
+
+- **Facts** (`FactsCache`): the `ModuleFacts` of a file, keyed by a hash of its bytes and of
+  everything else extraction depends on (module name, package-ness, test-file-ness), under a
+  folder named after the tool version and the Python version, so a new release or another
+  interpreter never reads an old entry. A warm run re-parses only files whose bytes changed.
+- **Results** (`ResultCache`): the findings of a whole run, keyed by the tool version, the
+  effective configuration, the command's paths and the (path, size, mtime) of every file
+  discovered. A run over an unchanged tree skips reading and parsing entirely.
+
+Entries are written to a temporary file and renamed into place (atomic on POSIX and Windows),
+so concurrent runs sharing one cache never see half an entry; an unreadable or corrupt entry is
+a miss. The location is `$FASTAPI_DEPLINT_CACHE_DIR`, else `$XDG_CACHE_HOME/fastapi-deplint`,
+else `~/.cache/fastapi-deplint`; `--cache-dir` overrides it and `--no-cache` turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .facts.model import ModuleFacts
+
+CACHE_ENV = "FASTAPI_DEPLINT_CACHE_DIR"
+MAX_RUNS = 32  # whole-run results kept
+SCHEMA = 1  # bump when the pickled shapes change without a version bump (development)
+
+
+def default_cache_dir() -> Path:
+    explicit = os.environ.get(CACHE_ENV)
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "fastapi-deplint"
+
+
+def _generation() -> str:
+    return f"v{__version__}-s{SCHEMA}-py{sys.version_info[0]}{sys.version_info[1]}"
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except OSError:
+        pass  # a read-only or full disk only costs speed
+
+
+def _read(path: Path) -> Any:
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, TypeError, ValueError):
+        return None
+
+
+class FactsCache:
+    def __init__(self, directory: Path) -> None:
+        self.root = directory / _generation() / "facts"
+
+    @staticmethod
+    def key(data: bytes, module: str, is_package: bool, test_file: bool) -> str:
+        digest = hashlib.blake2b(data, digest_size=20)
+        digest.update(f"\0{module}\0{is_package:d}{test_file:d}".encode())
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / key
+
+    def get(self, key: str, display: str) -> ModuleFacts | None:
+        facts = _read(self._path(key))
+        if not isinstance(facts, ModuleFacts):
+            return None
+        facts.path = display  # the same bytes may sit at another path
+        return facts
+
+    def put(self, key: str, facts: ModuleFacts) -> None:
+        _write_atomic(self._path(key), pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+class ResultCache:
+    def __init__(self, directory: Path) -> None:
+        self.root = directory / _generation() / "runs"
+
+    @staticmethod
+    def key(settings: str, files: Iterable[Path]) -> str | None:
+        """None when some file cannot be stat'ed (then nothing is cached)."""
+        digest = hashlib.blake2b(settings.encode(), digest_size=20)
+        try:
+            for f in files:
+                st = os.stat(f)
+                digest.update(f"\0{f}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+        except OSError:
+            return None
+        return digest.hexdigest()
+
+    def get(self, key: str) -> Any:
+        return _read(self.root / key)
+
+    def put(self, key: str, value: Any) -> None:
+        _write_atomic(self.root / key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        self._prune()
+
+    def _prune(self) -> None:
+        """Every edit makes a new key: keep the most recent runs only."""
+        try:
+            entries = sorted(self.root.iterdir(), key=lambda p: p.stat().st_mtime_ns)
+            for stale in entries[:-MAX_RUNS]:
+                stale.unlink()
+        except OSError:
+            pass

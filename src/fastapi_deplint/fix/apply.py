@@ -1,0 +1,275 @@
+"""Applying plans to one file: libcst passes over the statements that carry findings, the
+imports the plans need, and a check of the result before anyone may write it.
+
+libcst's position metadata is costly on a whole file (0.3 s for 20 KB on libcst 1.0), so a
+fixer never sees the whole file: each top-level statement that holds a finding (a `def`, a
+class, an assignment, with its decorators) is cut out as whole lines, parsed on its own and
+handed to the fixers with its line offset (`FileContext`); the rewritten statement is spliced
+back in place. Only adding an import parses the whole file. A statement that libcst cannot
+parse (newer syntax) is skipped with a message, the rest of the file is still fixed.
+
+Plans whose regions overlap are not applied together: the first (in source order) wins and
+the others wait for the next round, when the file is linted again. A result that does not
+parse, or no longer compiles while the original did (`return` with a value in what became
+an async generator, an `await` outside `async def`), is never returned: the plans are then
+tried one at a time and only those that keep the file valid stay.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import io
+import re
+import tokenize
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from ..facts.model import ModuleFacts
+from ..graph.model import ProjectGraph
+from ..source import decode, parse_text
+from .base import FileContext, Plan, Span
+from .imports import Imports, add_imports
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # lines as Python counts them
+
+
+class CannotFix(Exception):
+    """The file (or one statement of it) cannot be handled: unreadable, not decodable, or
+    syntax libcst cannot parse."""
+
+
+@dataclass(slots=True)
+class SourceFile:
+    path: str
+    data: bytes
+    text: str
+    encoding: str
+    compiles: bool  # the original compiles with the running Python
+    lines: list[str]  # with their line breaks
+    groups: list[tuple[int, int]]  # (first, last) line of each top-level statement (or several on shared lines)
+    imports: Imports
+    _contexts: dict[tuple[int, int], FileContext | CannotFix] = field(default_factory=dict)
+
+    def group_of(self, line: int) -> tuple[int, int] | None:
+        for first, last in self.groups:
+            if first <= line <= last:
+                return first, last
+        return None
+
+    def context(self, line: int, graph: ProjectGraph | None, facts: ModuleFacts | None) -> FileContext:
+        """The parsed top-level statement around `line` (`CannotFix` when there is none or
+        libcst cannot read it)."""
+        group = self.group_of(line)
+        if group is None:
+            raise CannotFix(f"line {line} is not inside a statement")
+        if group not in self._contexts:
+            first, last = group
+            snippet = "".join(self.lines[first - 1 : last])
+            try:
+                module = cst.parse_module(snippet)
+            except cst.ParserSyntaxError:
+                self._contexts[group] = CannotFix(
+                    f"libcst {libcst_version()} cannot parse the statement at line {first} (syntax it does not know)"
+                )
+            except (RecursionError, MemoryError, ValueError) as exc:
+                self._contexts[group] = CannotFix(f"libcst cannot parse the statement at line {first} ({type(exc).__name__})")
+            else:
+                self._contexts[group] = FileContext(self.path, module, first - 1, last - first + 1, graph, facts, self.imports)
+        found = self._contexts[group]
+        if isinstance(found, CannotFix):
+            raise found
+        return found
+
+
+def split_lines(text: str) -> list[str]:
+    return _LINE.findall(text)
+
+
+def _groups(tree: ast.Module) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for stmt in tree.body:
+        first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+        last = stmt.end_lineno or stmt.lineno
+        if spans and first <= spans[-1][1]:  # `a = 1; b = 2`: statements sharing a line go together
+            spans[-1] = (spans[-1][0], max(last, spans[-1][1]))
+        else:
+            spans.append((first, last))
+    return spans
+
+
+def load(path: str, data: bytes) -> SourceFile:
+    try:
+        text = decode(data)
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        tree = parse_text(text, path)
+    except (ValueError, SyntaxError, RecursionError, MemoryError) as exc:
+        raise CannotFix(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    return SourceFile(path, data, text, encoding, _compiles(text, path), split_lines(text), _groups(tree), Imports(tree))
+
+
+def _compiles(text: str, path: str) -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            compile(text, path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False
+    return True
+
+
+def libcst_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("libcst")
+    except PackageNotFoundError:
+        return "?"
+
+
+def valid(source: SourceFile, text: str) -> bool:
+    """The result parses back (as the linter reads files) and compiles when the original did."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            parse_text(text, source.path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False
+    return not source.compiles or _compiles(text, source.path)
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    (a0, a1), (b0, b1) = a, b
+    if a0 == a1 and b0 == b1:  # two insertions: only at the same point
+        return a0 == b0
+    if a0 == a1:  # an insertion point: only strictly inside the other region
+        return b0 < a0 < b1
+    if b0 == b1:
+        return a0 < b0 < a1
+    return a0 < b1 and b0 < a1
+
+
+def compatible(plans: Sequence[Plan]) -> list[Plan]:
+    """Plans in source order, without any whose regions overlap an earlier accepted one."""
+    accepted: list[Plan] = []
+    for plan in sorted(plans, key=lambda p: (p.start, p.findings[0].code)):
+        if any(_overlaps(s, t) for other in accepted for s in plan.spans for t in other.spans):
+            continue
+        accepted.append(plan)
+    return accepted
+
+
+class _Rewrite(cst.CSTTransformer):
+    def __init__(self, plans: Sequence[Plan]) -> None:
+        super().__init__()
+        self.edits: dict[int, list[Any]] = {}
+        for plan in plans:
+            for node, edit in plan.edits:
+                self.edits.setdefault(id(node), []).append(edit)
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
+        for edit in self.edits.get(id(original_node), ()):
+            updated_node = edit(updated_node)
+        return updated_node
+
+
+def render(source: SourceFile, plans: Sequence[Plan]) -> str:
+    """The file with `plans` applied (`CannotFix` when a needed import cannot be added)."""
+    by_statement: dict[int, tuple[FileContext, list[Plan]]] = {}
+    for plan in plans:
+        assert plan.ctx is not None
+        by_statement.setdefault(id(plan.ctx), (plan.ctx, []))[1].append(plan)
+    lines = list(source.lines)
+    for ctx, chosen in sorted(by_statement.values(), key=lambda item: item[0].offset, reverse=True):
+        module = ctx.module.visit(_Rewrite(chosen))
+        assert isinstance(module, cst.Module)
+        lines[ctx.offset : ctx.offset + ctx.line_count] = [module.code]
+    text = "".join(lines)
+    needs = [need for plan in plans for need in plan.imports]
+    if needs:
+        try:
+            text = add_imports(cst.parse_module(text), needs).code
+        except cst.ParserSyntaxError:
+            raise CannotFix(f"libcst {libcst_version()} cannot parse the whole file to add an import") from None
+    return text
+
+
+@dataclass(slots=True)
+class FileResult:
+    text: str  # the new text (== original when nothing applied)
+    applied: list[Plan] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # why some plans were not applied
+
+
+def _attempt(source: SourceFile, plans: Sequence[Plan]) -> str | None:
+    try:
+        text = render(source, plans)
+    except CannotFix:
+        return None
+    return text if valid(source, text) else None
+
+
+def apply_plans(source: SourceFile, plans: Sequence[Plan]) -> FileResult:
+    """Apply the compatible plans; if the result is not valid, keep only the plans that
+    leave it valid, added one at a time."""
+    chosen = compatible(plans)
+    if not chosen:
+        return FileResult(source.text)
+    text = _attempt(source, chosen)
+    if text is not None:
+        return FileResult(text, chosen)
+    kept: list[Plan] = []
+    problems: list[str] = []
+    text = source.text
+    for plan in chosen:
+        try:
+            candidate: str | None = render(source, [*kept, plan])
+        except CannotFix as exc:
+            candidate = None
+            problems.append(f"{plan.findings[0].code} at line {plan.findings[0].line}: {exc}")
+        else:
+            if not valid(source, candidate):
+                problems.append(f"{plan.findings[0].code} at line {plan.findings[0].line}: the result would not compile")
+                candidate = None
+        if candidate is not None:
+            kept.append(plan)
+            text = candidate
+    return FileResult(text, kept, problems)
+
+
+def encode(source: SourceFile, text: str) -> bytes:
+    return text.encode(source.encoding)
+
+
+# --- edits and diffs, for reports ------------------------------------------------------------------
+
+
+def line_edits(before: str, after: str) -> list[dict[str, Any]]:
+    """The change as replacements of whole lines: `location`/`end_location` 1-based
+    (row, column), `end_location` exclusive, as ruff's JSON writes them."""
+    old, new = split_lines(before), split_lines(after)
+    edits = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        edits.append(
+            {
+                "content": "".join(new[j1:j2]),
+                "location": {"row": i1 + 1, "column": 1},
+                "end_location": {"row": i2 + 1, "column": 1},
+            }
+        )
+    return edits
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(split_lines(before), split_lines(after), fromfile=path, tofile=path)
+    out = []
+    for line in lines:
+        out.append(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")
+    return "".join(out)

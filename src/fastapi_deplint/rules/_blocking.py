@@ -1,0 +1,783 @@
+"""What blocks the event loop: blocking library calls, and method calls on sync sessions,
+connections and clients — with the *kind* of each value worked out statically.
+
+A value's kind (`SESSION` for a sync SQLAlchemy/SQLModel session, `ASESSION` for an
+`AsyncSession`, `HTTP` for a `requests.Session`/`httpx.Client`, ...) comes from, in order:
+the dependency that provides a parameter (what its `yield`/`return` produces), the
+parameter's annotation (`Session`, `Annotated[Session, Depends(get_db)]`, aliases such as
+`SessionDep`), or the expression a name is bound to (`db = SessionLocal()`,
+`with Session(engine) as session:`, `SessionLocal = sessionmaker(...)` /
+`async_sessionmaker(...)` / `sessionmaker(class_=AsyncSession)` at module level). Unknown stays
+unknown: a call is only blocking when the receiver's kind is known to be sync.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..facts import detail
+from ..facts.expr import to_x
+from ..facts.model import Assign, Call, CallSite, Function, Loc, Name, Opaque, Sub, X
+from ..graph.model import Node, ProjectGraph
+from ..graph.resolve import RAttr, RClass, RExternal, RFunc, RModule, RParam, RVar, Target
+
+MAX_DEPTH = 10
+
+# --- kinds of values ----------------------------------------------------------------------------
+SESSION, ASESSION = "session", "async-session"
+MAKER, AMAKER = "sessionmaker", "async-sessionmaker"
+ENGINE, AENGINE = "engine", "async-engine"
+CONN = "connection"
+HTTP = "http-client"
+REDIS = "redis"
+SMTP = "smtp"
+BOTO = "boto3"
+MONGO = "mongo"
+PATH = "path"
+FILE = "file"
+POPEN = "popen"
+ASYNC_KINDS = frozenset({ASESSION, AMAKER, AENGINE})
+
+TYPE_KINDS: dict[str, str] = {
+    "sqlalchemy.orm.Session": SESSION,
+    "sqlalchemy.orm.session.Session": SESSION,
+    "sqlmodel.Session": SESSION,
+    "sqlmodel.orm.session.Session": SESSION,
+    "sqlalchemy.orm.scoped_session": SESSION,
+    "sqlalchemy.orm.scoping.scoped_session": SESSION,
+    "sqlalchemy.ext.asyncio.AsyncSession": ASESSION,
+    "sqlalchemy.ext.asyncio.session.AsyncSession": ASESSION,
+    "sqlmodel.ext.asyncio.session.AsyncSession": ASESSION,
+    "sqlalchemy.ext.asyncio.async_scoped_session": ASESSION,
+    "sqlalchemy.orm.sessionmaker": MAKER,
+    "sqlalchemy.orm.session.sessionmaker": MAKER,
+    "sqlalchemy.ext.asyncio.async_sessionmaker": AMAKER,
+    "sqlalchemy.ext.asyncio.session.async_sessionmaker": AMAKER,
+    "sqlalchemy.engine.Engine": ENGINE,
+    "sqlalchemy.Engine": ENGINE,
+    "sqlalchemy.ext.asyncio.AsyncEngine": AENGINE,
+    "sqlalchemy.engine.Connection": CONN,
+    "sqlalchemy.Connection": CONN,
+    "requests.Session": HTTP,
+    "requests.sessions.Session": HTTP,
+    "httpx.Client": HTTP,
+    "redis.Redis": REDIS,
+    "redis.StrictRedis": REDIS,
+    "redis.client.Redis": REDIS,
+    "smtplib.SMTP": SMTP,
+    "smtplib.SMTP_SSL": SMTP,
+    "pymongo.MongoClient": MONGO,
+    "pymongo.mongo_client.MongoClient": MONGO,
+    "pymongo.collection.Collection": MONGO,
+    "pymongo.database.Database": MONGO,
+    "pathlib.Path": PATH,
+}
+# external callables and what calling them produces (the session makers are special-cased:
+# `sessionmaker(class_=AsyncSession)` makes async sessions)
+CALL_KINDS: dict[str, str] = {
+    **{k: v for k, v in TYPE_KINDS.items() if v not in (MAKER, AMAKER, ENGINE, AENGINE, CONN)},
+    "sqlalchemy.orm.sessionmaker": MAKER,
+    "sqlalchemy.orm.session.sessionmaker": MAKER,
+    "sqlalchemy.ext.asyncio.async_sessionmaker": AMAKER,
+    "sqlalchemy.ext.asyncio.session.async_sessionmaker": AMAKER,
+    "sqlalchemy.create_engine": ENGINE,
+    "sqlalchemy.engine.create_engine": ENGINE,
+    "sqlmodel.create_engine": ENGINE,
+    "sqlalchemy.ext.asyncio.create_async_engine": AENGINE,
+    "requests.session": HTTP,
+    "redis.from_url": REDIS,
+    "redis.Redis.from_url": REDIS,
+    "redis.StrictRedis.from_url": REDIS,
+    "boto3.client": BOTO,
+    "boto3.Session().client": BOTO,
+    "boto3.session.Session().client": BOTO,
+    "psycopg2.connect": CONN,
+    "psycopg.connect": CONN,
+    "sqlite3.connect": CONN,
+    "pymysql.connect": CONN,
+    "mysql.connector.connect": CONN,
+    "subprocess.Popen": POPEN,
+    "builtins.open": FILE,
+    "io.open": FILE,
+    "tempfile.NamedTemporaryFile": FILE,
+    "tempfile.TemporaryFile": FILE,
+}
+# calling a value of one kind / calling one of its methods: the kind of the result
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (MAKER, "()"): SESSION,
+    (MAKER, "begin"): SESSION,
+    (AMAKER, "()"): ASESSION,
+    (AMAKER, "begin"): ASESSION,
+    (SESSION, "()"): SESSION,  # a scoped_session is called for its session
+    (ENGINE, "connect"): CONN,
+    (ENGINE, "begin"): CONN,
+    (SESSION, "connection"): CONN,
+    (SESSION, "bind"): ENGINE,
+    (MONGO, "get_database"): MONGO,
+    (MONGO, "get_collection"): MONGO,
+    (PATH, "open"): FILE,
+}
+
+# methods that do I/O, per kind (None: every method except the listed harmless ones)
+SESSION_IO = frozenset(
+    {
+        "query", "execute", "scalar", "scalars", "commit", "flush", "refresh", "get", "get_one", "merge",
+        "exec", "rollback", "close", "connection", "bulk_save_objects", "bulk_insert_mappings",
+        "bulk_update_mappings",
+    }
+)  # fmt: skip
+BLOCKING_METHODS: dict[str, frozenset[str]] = {
+    SESSION: SESSION_IO,
+    CONN: frozenset({"execute", "exec_driver_sql", "commit", "rollback", "scalar", "scalars", "close", "executemany"}),
+    ENGINE: frozenset({"connect", "begin", "execute", "raw_connection"}),
+    HTTP: frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream"}),
+    SMTP: frozenset({"sendmail", "send_message", "login", "starttls", "ehlo", "helo", "connect", "quit", "noop"}),
+    MONGO: frozenset(
+        {
+            "find", "find_one", "insert_one", "insert_many", "update_one", "update_many", "delete_one", "delete_many",
+            "replace_one", "aggregate", "count_documents", "find_one_and_update", "find_one_and_delete",
+            "find_one_and_replace", "bulk_write", "distinct", "create_index", "drop", "list_collection_names", "command",
+        }
+    ),
+    PATH: frozenset({"read_text", "read_bytes", "write_text", "write_bytes"}),
+    FILE: frozenset({"read", "readline", "readlines", "write", "writelines"}),
+    POPEN: frozenset({"communicate", "wait"}),
+    REDIS: frozenset(
+        {
+            "get", "set", "setex", "setnx", "getset", "delete", "exists", "expire", "ttl", "incr", "incrby", "decr",
+            "hget", "hset", "hgetall", "hdel", "hmset", "hmget", "hincrby", "hkeys", "keys", "scan", "scan_iter",
+            "mget", "mset", "lpush", "rpush", "lpop", "rpop", "lrange", "llen", "ltrim", "sadd", "srem", "smembers",
+            "sismember", "zadd", "zrange", "zrangebyscore", "zrem", "zcard", "publish", "ping", "flushdb", "eval",
+            "evalsha", "append", "rename", "xadd", "xread",
+        }
+    ),
+    BOTO: frozenset(
+        {
+            "upload_file", "upload_fileobj", "download_file", "download_fileobj", "put_object", "get_object",
+            "delete_object", "delete_objects", "list_objects", "list_objects_v2", "head_object", "copy_object",
+            "create_bucket", "head_bucket", "list_buckets", "send_message", "receive_message", "delete_message",
+            "put_item", "get_item", "update_item", "delete_item", "query", "scan", "batch_write_item", "batch_get_item",
+            "invoke", "publish", "send_email", "get_secret_value", "get_parameter", "put_parameter",
+            "create_multipart_upload", "upload_part", "complete_multipart_upload", "start_execution",
+        }
+    ),
+}  # fmt: skip
+FILE_OPENERS = frozenset({"open", "NamedTemporaryFile", "TemporaryFile"})
+KIND_METHODS = frozenset().union(*BLOCKING_METHODS.values(), {m for (_, m) in TRANSITIONS})
+
+# external functions that block, with a category
+BLOCKING_CALLS: dict[str, str] = {
+    "time.sleep": "sleep",
+    **{f"requests.{m}": "http" for m in ("get", "post", "put", "patch", "delete", "head", "options", "request")},
+    **{f"requests.api.{m}": "http" for m in ("get", "post", "put", "patch", "delete", "head", "options", "request")},
+    **{f"httpx.{m}": "http" for m in ("get", "post", "put", "patch", "delete", "head", "options", "request", "stream")},
+    "urllib.request.urlopen": "http",
+    "urllib.request.urlretrieve": "http",
+    "smtplib.SMTP": "smtp",
+    "smtplib.SMTP_SSL": "smtp",
+    **{f"subprocess.{m}": "subprocess" for m in ("run", "call", "check_call", "check_output", "getoutput", "getstatusoutput")},
+    "os.system": "subprocess",
+    "os.popen": "subprocess",
+    "os.wait": "subprocess",
+    "os.waitpid": "subprocess",
+    **{
+        f"shutil.{m}": "file"
+        for m in ("copyfileobj", "copyfile", "copy", "copy2", "copytree", "rmtree", "move", "make_archive", "unpack_archive")
+    },
+    **{
+        f"socket.{m}": "network"
+        for m in ("create_connection", "gethostbyname", "gethostbyname_ex", "gethostbyaddr", "getaddrinfo")
+    },
+    "psycopg2.connect": "db",
+    "psycopg.connect": "db",
+    "sqlite3.connect": "db",
+    "pymysql.connect": "db",
+    "mysql.connector.connect": "db",
+}
+BLOCKING_LASTS = frozenset(d.rsplit(".", 1)[1] for d in BLOCKING_CALLS)
+BUILTIN_NAMES = frozenset(dir(builtins))
+KIND_CATEGORY: dict[str, str] = {
+    SESSION: "db",
+    CONN: "db",
+    ENGINE: "db",
+    MONGO: "db",
+    HTTP: "http",
+    REDIS: "redis",
+    SMTP: "smtp",
+    BOTO: "boto3",
+    PATH: "file",
+    FILE: "file",
+    POPEN: "subprocess",
+}
+KIND_LABEL: dict[str, str] = {
+    SESSION: "sync session",
+    CONN: "sync DB connection",
+    ENGINE: "sync engine",
+    MONGO: "sync pymongo client",
+    HTTP: "sync HTTP client",
+    REDIS: "sync redis client",
+    SMTP: "SMTP connection",
+    BOTO: "boto3 client",
+    PATH: "pathlib path",
+    FILE: "file",
+    POPEN: "subprocess",
+}
+WRAPPER_TYPES = frozenset(
+    {
+        "Optional", "Union", "Generator", "Iterator", "Iterable", "AsyncGenerator", "AsyncIterator",
+        "AsyncIterable", "ContextManager", "AbstractContextManager", "Annotated", "Final", "Type",
+    }
+)  # fmt: skip
+CONTEXT_DECORATORS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
+TRANSPARENT_DECORATORS = frozenset({"staticmethod", "classmethod", "builtins.staticmethod", "builtins.classmethod"})
+
+
+@dataclass(frozen=True, slots=True)
+class Blocking:
+    """One blocking call: where, what it is (resolved), its category and grouping key."""
+
+    loc: Loc
+    callee: str  # as written
+    what: str  # e.g. "requests.get", "sync session `db`: `db.query`"
+    category: str
+    group: str  # calls with the same key in one function are reported once
+
+
+@dataclass(slots=True)
+class Scope:
+    """A function being examined, with what is known about its parameters."""
+
+    module: str
+    fn: Function
+    params: dict[str, str]  # parameter name -> kind
+
+
+class Kinds:
+    """Kinds of expressions and names, and which calls block. Memoised per run."""
+
+    def __init__(self, graph: ProjectGraph) -> None:
+        self.graph = graph
+        self.r = graph.resolver
+        self._with: dict[tuple[str, str], dict[str, X]] = {}
+        self._provided: dict[tuple[str, str], str | None] = {}
+        self._tops: frozenset[str] | None = None
+        self._self_assigns: dict[tuple[str, str], list[tuple[str, X | None, X | None]]] = {}
+        self._source_lines: dict[str, list[str]] = {}
+
+    # -- types --------------------------------------------------------------------------------
+    def type_kind(self, module: str, scope: str, ann: X | None, depth: int = 0) -> str | None:
+        if ann is None or self.r is None or depth > MAX_DEPTH:
+            return None
+        if isinstance(ann, Sub):
+            t = self.r.resolve_expr_name(module, scope, ann.value)
+            if isinstance(t, RExternal) and t.dotted.rsplit(".", 1)[-1] in WRAPPER_TYPES and ann.items:
+                for item in ann.items[:1] if not t.dotted.endswith(("Optional", "Union")) else ann.items:
+                    kind = self.type_kind(module, scope, item, depth + 1)
+                    if kind is not None:
+                        return kind
+                return None
+            return None
+        if not isinstance(ann, Name):
+            return None
+        t = self.r.resolve(module, scope, ann.dotted)
+        if isinstance(t, RExternal):
+            return TYPE_KINDS.get(t.dotted)
+        if isinstance(t, RClass):
+            return self.class_kind(t)
+        if isinstance(t, RVar) and isinstance(t.assign.value, (Sub, Name)) and t.assign.value is not ann:
+            return self.type_kind(t.module, t.scope, t.assign.value, depth + 1)
+        return None
+
+    def class_kind(self, cls: RClass) -> str | None:
+        """A project subclass of a known class (`class DB(Session)`)."""
+        assert self.r is not None
+        for base in self.r.external_bases(cls):
+            if base in TYPE_KINDS:
+                return TYPE_KINDS[base]
+        return None
+
+    # -- values -------------------------------------------------------------------------------
+    def expr_kind(self, module: str, scope: str, x: X | None, params: dict[str, str] | None = None, depth: int = 0) -> str | None:
+        """The kind of the value `x` evaluates to in `scope` (a function qualname or "")."""
+        if x is None or self.r is None or depth > MAX_DEPTH:
+            return None
+        if isinstance(x, Name):
+            return self.name_kind(module, scope, x.dotted, params or {}, depth)
+        if isinstance(x, Call) and isinstance(x.func, Name):
+            return self.call_kind(module, scope, x, params or {}, depth)
+        return None
+
+    def name_kind(self, module: str, scope: str, dotted: str, params: dict[str, str], depth: int = 0) -> str | None:
+        assert self.r is not None
+        head, _, rest = dotted.partition(".")
+        t = self.r.lookup(module, scope, head)
+        base: str | None = None
+        if isinstance(t, RParam) or (t is None and head in params):
+            base = params.get(head)
+        elif isinstance(t, RVar):
+            base = self.var_kind(t, depth)
+        elif isinstance(t, RModule) and rest:
+            full = self.r.resolve(module, scope, dotted)
+            return self.var_kind(full, depth) if isinstance(full, RVar) else None
+        if not rest:
+            return base
+        if base == MONGO:
+            return MONGO  # `client.db.users`: databases and collections
+        if isinstance(t, RParam) and "." not in rest and self._is_self(module, scope, head):
+            return self.self_attr_kind(module, scope, rest, depth)
+        return None
+
+    def _is_self(self, module: str, scope: str, name: str) -> bool:
+        facts = self.graph.modules.get(module)
+        fn = facts.functions.get(scope) if facts is not None else None
+        return fn is not None and fn.class_name is not None and bool(fn.params) and fn.params[0].name == name
+
+    def self_attr_kind(self, module: str, scope: str, attr: str, depth: int) -> str | None:
+        """`self.db` in a method: the class field's annotation, or what `__init__` assigns
+        (`self.db = db` with `db: Session`, `self.client = requests.Session()`)."""
+        assert self.r is not None
+        facts = self.graph.modules[module]
+        fn = facts.functions[scope]
+        owner = facts.classes.get(fn.parent)
+        if owner is None or depth > MAX_DEPTH:
+            return None
+        for cls in self.r.mro(RClass(module, owner.qualname)):
+            cfacts = self.r.class_facts(cls)
+            if cfacts is None:
+                continue
+            for f in cfacts.fields:
+                if f.name == attr:
+                    return self.type_kind(cls.module, cfacts.parent, f.annotation, depth + 1)
+            init = self.graph.modules[cls.module].functions.get(f"{cls.qualname}.__init__")
+            if init is None:
+                continue
+            params = {p.name: k for p in init.params if (k := self.type_kind(cls.module, init.parent, p.annotation, depth + 1))}
+            for target, value, annotation in self.self_assignments(cls.module, init):
+                if target == attr:
+                    kind = self.type_kind(cls.module, init.parent, annotation, depth + 1) if annotation is not None else None
+                    return kind or self.expr_kind(cls.module, init.qualname, value, params, depth + 1)
+            return None  # the first `__init__` in the MRO is the one that runs
+        return None
+
+    def self_assignments(self, module: str, fn: Function) -> list[tuple[str, X | None, X | None]]:
+        """`self.<attr> = value` / `self.<attr>: T = value` lines of a method, read from the
+        source lines (one-line statements; cheaper than parsing a large module again)."""
+        key = (module, fn.qualname)
+        if key in self._self_assigns:
+            return self._self_assigns[key]
+        found: list[tuple[str, X | None, X | None]] = []
+        facts = self.graph.modules.get(module)
+        me = fn.params[0].name if fn.params else "self"
+        lines = self._lines(facts.path) if facts is not None else []
+        body = lines[fn.loc.line : fn.loc.end_line]
+        for index, text in enumerate(body):
+            match = SELF_ASSIGN.match(text)
+            if match is None or match.group("me") != me:
+                continue
+            value = _parse_expr(match.group("value"))
+            for extra in range(1, MAX_CONTINUATION + 1):  # a call spread over several lines
+                if value is not None or index + extra >= len(body):
+                    break
+                value = _parse_expr(
+                    " ".join([match.group("value"), *(line.strip() for line in body[index + 1 : index + extra + 1])])
+                )
+            annotation = _parse_expr(match.group("ann")) if match.group("ann") else None
+            if value is not None or annotation is not None:
+                found.append((match.group("attr"), value, annotation))
+        self._self_assigns[key] = found
+        return found
+
+    def _lines(self, path: str) -> list[str]:
+        if path not in self._source_lines:
+            try:
+                self._source_lines[path] = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                self._source_lines[path] = []
+        return self._source_lines[path]
+
+    def var_kind(self, var: RVar, depth: int) -> str | None:
+        assign = var.assign
+        kind = self.type_kind(var.module, var.scope, assign.annotation, depth + 1) if assign.annotation is not None else None
+        if kind is not None:
+            return kind
+        value: X | None = assign.value
+        if value is None and var.scope and self._with_statement(var):
+            value = self.with_bindings(var.module, var.scope).get(assign.name)
+        if isinstance(value, Opaque) and value.kind == "BinOp" and var.scope:
+            return self.path_join_kind(var, depth)
+        return self.expr_kind(var.module, var.scope, value, None, depth + 1)
+
+    def path_join_kind(self, var: RVar, depth: int) -> str | None:
+        """`target = base_dir / name`: a path when the left operand is one."""
+        facts = self.graph.modules.get(var.module)
+        fn = facts.functions.get(var.scope) if facts is not None else None
+        node = self._node(var.module, fn) if fn is not None else None
+        loc = var.assign.loc
+        for n in _own_nodes(node) if node is not None else ():
+            if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.lineno == loc.line and n.col_offset == loc.col:
+                left = n.value
+                while isinstance(left, ast.BinOp) and isinstance(left.op, ast.Div):
+                    left = left.left
+                if left is not n.value and self.expr_kind(var.module, var.scope, to_x(left), None, depth + 1) == PATH:
+                    return PATH
+        return None
+
+    def _with_statement(self, var: RVar) -> bool:
+        """Was this value-less binding made by a `with` item call on its line (not by tuple
+        unpacking)? Checked on the facts, so the file is parsed again only when it pays."""
+        facts = self.graph.modules.get(var.module)
+        fn = facts.functions.get(var.scope) if facts is not None else None
+        line = var.assign.loc.line
+        return fn is not None and any(c.in_with and c.loc.line == line for c in fn.calls)
+
+    def call_kind(self, module: str, scope: str, call: Call, params: dict[str, str], depth: int) -> str | None:
+        assert self.r is not None and isinstance(call.func, Name)
+        dotted = call.func.dotted
+        if "." in dotted:
+            receiver, _, method = dotted.rpartition(".")
+            rk = self.name_kind(module, scope, receiver, params, depth + 1)
+            if rk is not None:
+                return TRANSITIONS.get((rk, method)) or None
+        if dotted in BUILTIN_NAMES and not bound_in_module(self.graph, module, scope, dotted):
+            return CALL_KINDS.get(f"builtins.{dotted}")
+        t = self.r.resolve(module, scope, dotted)
+        if isinstance(t, RExternal):
+            return self.external_call_kind(module, scope, t.dotted, call)
+        if isinstance(t, RVar):
+            vk = self.var_kind(t, depth + 1)
+            return TRANSITIONS.get((vk, "()")) if vk is not None else None
+        if isinstance(t, RClass):
+            return self.class_kind(t)
+        if isinstance(t, RAttr):
+            t = self.r.class_attribute(t.cls, t.attr)
+        if isinstance(t, RFunc):
+            fn = self.function(t)
+            return self.provided_kind(t.module, fn) if fn is not None else None
+        return None
+
+    def external_call_kind(self, module: str, scope: str, dotted: str, call: Call | None) -> str | None:
+        kind = CALL_KINDS.get(dotted)
+        if kind == MAKER and call is not None:
+            for key, value in call.kwargs:
+                if key == "class_" and self.type_kind(module, scope, value) == ASESSION:
+                    return AMAKER
+        if kind is None and "()." in dotted:
+            base, _, method = dotted.rpartition("().")
+            inner = CALL_KINDS.get(base)
+            if inner is not None:
+                kind = TRANSITIONS.get((inner, method))
+        return kind
+
+    def function(self, ref: RFunc) -> Function | None:
+        facts = self.graph.modules.get(ref.module)
+        return facts.functions.get(ref.qualname) if facts is not None else None
+
+    # -- what a dependency (or context manager) provides ------------------------------------------
+    def provided_kind(self, module: str, fn: Function) -> str | None:
+        """The kind of what calling `fn` gives: its annotation, else what it yields or returns."""
+        key = (module, fn.qualname)
+        if key in self._provided:
+            return self._provided[key]
+        self._provided[key] = None  # recursion guard; memoised, so every function starts a fresh depth budget
+        kind = self.type_kind(module, fn.parent, fn.returns_annotation)
+        if kind is None:
+            values: list[X | None] = list(fn.returns)
+            if fn.is_generator:
+                values = self.yielded(module, fn) + values
+            for value in values:
+                kind = self.expr_kind(module, fn.qualname, value, None)
+                if kind is not None:
+                    break
+        self._provided[key] = kind
+        return kind
+
+    def node_kind(self, node: Node) -> str | None:
+        """What a dependency node provides to the parameter it is injected into."""
+        if node.kind in ("function", "method", "partial") and node.function is not None and node.module:
+            return self.provided_kind(node.module, node.function)
+        if node.kind == "external" and node.external and node.id.endswith("()"):
+            return TRANSITIONS.get((CALL_KINDS.get(node.external, ""), "()"))
+        return None
+
+    # -- on-demand syntax ------------------------------------------------------------------------
+    def _node(self, module: str, fn: Function) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        facts = self.graph.modules.get(module)
+        if facts is None:
+            return None
+        return detail.function_node(facts.path, fn)
+
+    def yielded(self, module: str, fn: Function) -> list[X | None]:
+        node = self._node(module, fn)
+        return [to_x(n.value) for n in _own_nodes(node) if isinstance(n, ast.Yield) and n.value is not None] if node else []
+
+    def with_bindings(self, module: str, scope: str) -> dict[str, X]:
+        """`with EXPR as name:` bindings of a function (facts record the name, not EXPR)."""
+        key = (module, scope)
+        if key not in self._with:
+            found: dict[str, X] = {}
+            facts = self.graph.modules.get(module)
+            fn = facts.functions.get(scope) if facts is not None else None
+            node = self._node(module, fn) if fn is not None else None
+            for n in _own_nodes(node) if node is not None else ():
+                if isinstance(n, (ast.With, ast.AsyncWith)):
+                    for item in n.items:
+                        if isinstance(item.optional_vars, ast.Name):
+                            x = to_x(item.context_expr)
+                            if x is not None:
+                                found[item.optional_vars.id] = x
+            self._with[key] = found
+        return self._with[key]
+
+    def call_arguments(self, module: str, fn: Function, loc: Loc) -> tuple[list[str | None], dict[str, str]] | None:
+        """(positional argument names, keyword -> argument name) of the call at `loc` in `fn`."""
+        node = self._node(module, fn)
+        for n in _own_nodes(node) if node is not None else ():
+            if isinstance(n, ast.Call) and n.lineno == loc.line and n.col_offset == loc.col:
+                positional = [a.id if isinstance(a, ast.Name) else None for a in n.args]
+                keywords = {k.arg: k.value.id for k in n.keywords if k.arg and isinstance(k.value, ast.Name)}
+                return positional, keywords
+        return None
+
+    # -- blocking calls ---------------------------------------------------------------------------
+    def blocking(self, scope: Scope, call: CallSite) -> Blocking | None:
+        """Is this call (not awaited, not handed to a thread) blocking?"""
+        if self.r is None or call.awaited or call.in_thread or not call.callee:
+            return None
+        callee = call.callee
+        module, fn = scope.module, scope.fn
+        if callee.startswith("?") or callee.count("()") > 1:
+            return None
+        receiver, _, method = callee.rpartition(".")
+        if call.arg_names:
+            handed = self.file_argument(scope, call)
+            if handed is not None:
+                return handed
+        if method not in KIND_METHODS and method not in BLOCKING_LASTS and (receiver or not self.imported(module, fn, callee)):
+            return None  # cheap: no name resolution (which may parse more modules) for the common case
+        if not receiver and callee in BUILTIN_NAMES and not bound_in_module(self.graph, module, fn.qualname, callee):
+            return None
+        if receiver and "()" not in receiver and method in KIND_METHODS:
+            kind = self.name_kind(module, fn.qualname, receiver, scope.params)
+            if kind is not None:
+                if not self._blocks(kind, method):
+                    return None
+                return Blocking(
+                    call.loc, callee, f"`{callee}` on {KIND_LABEL[kind]} `{receiver}`", KIND_CATEGORY[kind], f"recv:{receiver}"
+                )
+        elif receiver.endswith("()") and receiver.count("()") == 1 and not receiver.startswith("?"):
+            inner = Call(Name(receiver[:-2], call.loc), (), (), call.loc)
+            kind = self.call_kind(module, fn.qualname, inner, scope.params, 0)
+            if kind is not None:
+                return (
+                    Blocking(call.loc, callee, f"`{callee}` ({KIND_LABEL[kind]})", KIND_CATEGORY[kind], f"call:{callee}")
+                    if self._blocks(kind, method)
+                    else None
+                )
+        if "()" in callee or not self.imported(module, fn, callee.partition(".")[0], external=True):
+            return None  # blocking library functions are reached through an import of a library
+        t = self.r.resolve(module, fn.qualname, callee)
+        if not isinstance(t, RExternal):
+            return None
+        dotted = t.dotted
+        category = BLOCKING_CALLS.get(dotted)
+        if category is not None:
+            shown = f"`{callee}`" if dotted in (callee, f"builtins.{callee}") else f"`{callee}` (`{dotted}`)"
+            return Blocking(call.loc, callee, shown, category, f"call:{dotted}")
+        if "()." in dotted:
+            base, _, m = dotted.rpartition("().")
+            kind = self.external_call_kind(module, fn.qualname, base, None)
+            if kind is not None and self._blocks(kind, m):
+                return Blocking(
+                    call.loc, callee, f"`{callee}` ({KIND_LABEL[kind]})", KIND_CATEGORY[kind], f"recv:{callee.rpartition('.')[0]}"
+                )
+        return None
+
+    def file_argument(self, scope: Scope, call: CallSite) -> Blocking | None:
+        """`json.load(f)`, `shutil.copyfileobj(src, f)`: a call that reads or writes an open
+        file it is handed (only function-local names are looked at: cheap)."""
+        if call.callee.rpartition(".")[2].endswith(("Response", "closing", "iterate_in_threadpool")):
+            return None  # a streaming response iterates a sync file in the threadpool
+        facts = self.graph.modules.get(scope.module)
+        local = facts.assigns.get(scope.fn.qualname, {}) if facts is not None else {}
+        for name in call.arg_names:
+            if (
+                name in local
+                and self._maybe_file(scope, local[name])
+                and self.name_kind(scope.module, scope.fn.qualname, name, scope.params) == FILE
+            ):
+                return Blocking(call.loc, call.callee, f"`{call.callee}` on file `{name}`", "file", f"recv:{name}")
+        return None
+
+    @staticmethod
+    def _maybe_file(scope: Scope, assigns: list[Assign]) -> bool:
+        """Cheap look at a local's bindings: made by calling something named like a file opener."""
+        for assign in assigns:
+            value = assign.value
+            if isinstance(value, Call) and isinstance(value.func, Name) and value.func.dotted.rpartition(".")[2] in FILE_OPENERS:
+                return True
+            if value is None and any(
+                c.in_with and c.loc.line == assign.loc.line and c.callee.rpartition(".")[2] in FILE_OPENERS
+                for c in scope.fn.calls
+            ):
+                return True
+        return False
+
+    def imported(self, module: str, fn: Function, name: str, external: bool = False) -> bool:
+        """`name` is bound by an import statement in the function's scopes (an alias such as
+        `from time import sleep as pause`); with `external`, an import of something outside the
+        project (checked by name only: nothing is parsed)."""
+        facts = self.graph.modules.get(module)
+        if facts is None or self.r is None:
+            return False
+        for s in self.r.scope_chain(facts, fn.qualname):
+            imp = facts.imports.get(s, {}).get(name)
+            if imp is not None:
+                if not external:
+                    return True
+                return imp.module.split(".", 1)[0] not in self.project_tops()
+        return False
+
+    def project_tops(self) -> frozenset[str]:
+        """First segments of the project's module names (`app` for `app.routers.items`)."""
+        if self._tops is None and self.r is not None:
+            self._tops = frozenset(k.split(".", 1)[0].split("#", 1)[0] for k in [*self.r.modules, *self.r.deferred])
+        return self._tops or frozenset()
+
+    @staticmethod
+    def _blocks(kind: str, method: str) -> bool:
+        return method in BLOCKING_METHODS.get(kind, ())
+
+    def direct(self, scope: Scope) -> list[Blocking]:
+        """Blocking calls made directly in the function, first of each group."""
+        found: list[Blocking] = []
+        groups: set[str] = set()
+        for call in scope.fn.calls:
+            b = self.blocking(scope, call)
+            if b is not None and b.group not in groups:
+                groups.add(b.group)
+                found.append(b)
+        return found
+
+    def param_kinds(self, module: str, fn: Function, node: Node | None) -> dict[str, str]:
+        """Kinds of a function's parameters: from the providing dependency, else the annotation."""
+        kinds: dict[str, str] = {}
+        edges = {e.param: e for e in node.edges if e.param} if node is not None else {}
+        for p in fn.params:
+            declared = self.type_kind(module, fn.parent, p.annotation)
+            kind: str | None = None
+            edge = edges.get(p.name)
+            if edge is not None and declared not in ASYNC_KINDS:  # an explicit async type is believed
+                target = self.graph.nodes.get(edge.target)
+                kind = self.node_kind(target) if target is not None else None
+            kind = kind or declared
+            if kind is not None:
+                kinds[p.name] = kind
+        return kinds
+
+
+MAX_CONTINUATION = 12
+SELF_ASSIGN = re.compile(r"^\s*(?P<me>\w+)\.(?P<attr>\w+)\s*(?::\s*(?P<ann>[^=]+?))?\s*=(?!=)\s*(?P<value>.+?)\s*$")
+
+
+def _parse_expr(text: str) -> X | None:
+    """One expression from a source fragment (a trailing comment dropped when needed)."""
+    for candidate in (text, text.split("#", 1)[0]):
+        try:
+            return to_x(ast.parse(candidate.strip(), mode="eval").body)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    return None
+
+
+def bound_in_module(graph: ProjectGraph, module: str, scope: str, name: str) -> bool:
+    """Is `name` defined, assigned or imported in `scope` or an enclosing scope of the module
+    (star imports aside)? Used to tell a builtin from a shadowing definition without resolving
+    through star imports, which may parse many more modules."""
+    facts = graph.modules.get(module)
+    if facts is None or graph.resolver is None:
+        return True
+    for s in graph.resolver.scope_chain(facts, scope):
+        prefix = f"{s}.<locals>." if s else ""
+        if name in facts.imports.get(s, {}) or name in facts.assigns.get(s, {}):
+            return True
+        if prefix + name in facts.functions or prefix + name in facts.classes:
+            return True
+        fn = facts.functions.get(s) if s else None
+        if fn is not None and any(p.name == name for p in fn.params):
+            return True
+    return False
+
+
+def _own_nodes(node: ast.AST | None) -> list[ast.AST]:
+    """Every node of a function body, nested functions, classes and lambdas excluded."""
+    if node is None:
+        return []
+    result: list[ast.AST] = []
+    stack: list[ast.AST] = list(getattr(node, "body", []))
+    while stack:
+        n = stack.pop()
+        result.append(n)
+        for child in ast.iter_child_nodes(n):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            stack.append(child)
+    return result
+
+
+def resolved_function(graph: ProjectGraph, module: str, scope: Scope, callee: str) -> tuple[str, Function] | None:
+    """The project function or method a call invokes: a plain name, a module attribute, a
+    method of a module-level instance, of `self`, or of a parameter typed with a project class."""
+    r = graph.resolver
+    if r is None or not callee or callee.startswith("?") or "()" in callee:
+        return None
+    head, _, rest = callee.partition(".")
+    if head in BUILTIN_NAMES and not bound_in_module(graph, module, scope.fn.qualname, head):
+        return None
+    t: Target = r.resolve(module, scope.fn.qualname, callee)
+    if t is None and rest and "." not in rest:
+        cls: RClass | None = None
+        if head == "self" and scope.fn.class_name is not None and scope.fn.params and scope.fn.params[0].name == "self":
+            owner = r.modules[module].classes.get(scope.fn.parent) if module in r.modules else None
+            cls = RClass(module, owner.qualname) if owner is not None else None
+        else:
+            param = next((p for p in scope.fn.params if p.name == head), None)
+            ann = param.annotation if param is not None else None
+            if isinstance(ann, Sub) and ann.items:  # Annotated[Repo, Depends(...)]
+                ann = ann.items[0]
+            if isinstance(ann, Name) and isinstance(r.lookup(module, scope.fn.qualname, head), RParam):
+                found = r.resolve(module, scope.fn.parent, ann.dotted)
+                cls = found if isinstance(found, RClass) else None
+        if cls is not None:
+            t = r.class_attribute(cls, rest)
+    if isinstance(t, RAttr):
+        t = r.class_attribute(t.cls, t.attr)
+    if isinstance(t, RFunc):
+        facts = graph.modules.get(t.module)
+        fn = facts.functions.get(t.qualname) if facts is not None else None
+        if fn is not None:
+            return t.module, fn
+    return None
+
+
+def decorator_names(graph: ProjectGraph, module: str, fn: Function) -> list[str]:
+    names: list[str] = []
+    r = graph.resolver
+    for d in fn.decorators:
+        base = d.func if isinstance(d, Call) else d
+        if not isinstance(base, Name):
+            names.append("?")
+            continue
+        t = r.resolve(module, fn.parent, base.dotted) if r is not None else None
+        if isinstance(t, RExternal):
+            names.append(t.dotted)
+        elif t is None and base.dotted in ("staticmethod", "classmethod", "property"):
+            names.append(f"builtins.{base.dotted}")
+        elif isinstance(t, (RFunc, RClass)):
+            names.append(f"{t.module}.{t.qualname}")
+        else:
+            names.append(base.dotted)
+    return names

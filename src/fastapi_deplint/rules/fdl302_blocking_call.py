@@ -1,0 +1,359 @@
+"""FDL302 blocking-call-in-async."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ..facts import detail
+from ..facts.model import CallSite, Function, Name
+from ..graph.model import Node, ProjectGraph, Route
+from ._blocking import (
+    ASYNC_KINDS,
+    CONTEXT_DECORATORS,
+    KIND_METHODS,
+    TRANSPARENT_DECORATORS,
+    Blocking,
+    Kinds,
+    Scope,
+    decorator_names,
+    resolved_function,
+)
+from .base import Context, Finding, Rule
+
+ADVICE: dict[str, str] = {
+    "sleep": "use `await asyncio.sleep(...)`",
+    "http": "use an async client (`httpx.AsyncClient`) and `await` it, or `await run_in_threadpool(...)`",
+    "db": "use an async session/driver and `await` its calls, or `await run_in_threadpool(...)`",
+    "file": "use `await run_in_threadpool(...)` (or an async file API such as `anyio.Path`)",
+    "subprocess": "use `asyncio.create_subprocess_exec(...)` or `await run_in_threadpool(...)`",
+    "smtp": "use an async SMTP client (`aiosmtplib`) or `await run_in_threadpool(...)`",
+    "redis": "use `redis.asyncio` and `await` it",
+    "boto3": "use `await run_in_threadpool(...)` (or an async client such as aioboto3)",
+    "network": "use `await run_in_threadpool(...)`",
+}
+CACHE_DECORATORS = ("functools.lru_cache", "functools.cache", "cachetools.", "async_lru.")
+
+
+@dataclass(slots=True)
+class Target:
+    """An `async def` whose body runs on the event loop for a request."""
+
+    module: str
+    file: str
+    fn: Function
+    node: Node | None
+    role: str  # "route `GET /x`" | "dependency `f`" | "function `f` (awaited by ...)"
+    kind: str  # "route" | "websocket" | "dependency" | "helper"
+    mapped: dict[str, str] = field(default_factory=dict)  # helper: kinds its caller passes in
+
+
+class BlockingCallInAsync(Rule):
+    """
+    ## What it does
+    Flags a blocking call made by an `async def` route or dependency: `time.sleep`,
+    `requests.*`, `urllib.request.urlopen`, `smtplib`, sync file I/O (`open`, `Path.read_text`,
+    `shutil.copyfileobj`...), `subprocess.run`/`os.system`, or sync database work
+    (`query`/`execute`/`commit`/`get`/`refresh`... on a session typed or provided as a sync
+    SQLAlchemy/SQLModel `Session`, on a sync engine connection, a sync redis or pymongo client).
+    Also one project function deep: an `async def` route calling a sync helper that blocks
+    (reported at the call, naming the blocking call inside), and an `async def` helper that the
+    route awaits (reported at the blocking call in the helper). Awaited calls
+    (`await session.execute(...)` on an `AsyncSession`) and work handed to
+    `run_in_threadpool`/`asyncio.to_thread`/`anyio.to_thread.run_sync`/`loop.run_in_executor`
+    stay silent; so does anything whose type cannot be told.
+
+    ## Why is this bad?
+    FastAPI runs `async def` routes and dependencies on the event loop, in the one thread that
+    serves every request. A blocking call there stops *all* requests until it returns: one slow
+    HTTP call or query makes the whole server stall. (A plain `def` route is run in the
+    threadpool, where blocking is fine.)
+
+    ## Example
+    ```python
+    @app.get("/users/{user_id}")
+    async def read_user(user_id: int, db: Session = Depends(get_db)):
+        user = db.get(User, user_id)          # sync session on the event loop
+        requests.post(AUDIT_URL, json={...})  # blocks every other request
+        return user
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/users/{user_id}")
+    async def read_user(user_id: int, db: AsyncSession = Depends(get_async_db)):
+        user = await db.get(User, user_id)
+        async with httpx.AsyncClient() as client:
+            await client.post(AUDIT_URL, json={...})
+        return user
+    ```
+    or keep the sync session and declare the route `def`, or wrap the blocking part in
+    `await run_in_threadpool(...)`.
+    """
+
+    code = "FDL302"
+    name = "blocking-call-in-async"
+    summary = "Await an async equivalent, hand the call to `run_in_threadpool`, or declare the function `def`."
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        graph = ctx.graph
+        if graph.resolver is None:
+            return
+        kinds = Kinds(graph)
+        targets = self._targets(ctx)
+        seen: set[tuple[str, int, int]] = set()
+        helpers: dict[tuple[str, str], Target] = {}
+        for target in targets.values():
+            yield from self._check_target(graph, kinds, target, targets, helpers, seen)
+        for helper in list(helpers.values()):
+            yield from self._check_target(graph, kinds, helper, targets, None, seen)
+
+    # -- which functions --------------------------------------------------------------------------
+    def _targets(self, ctx: Context) -> dict[tuple[str, str], Target]:
+        graph = ctx.graph
+        targets: dict[tuple[str, str], Target] = {}
+        for route in sorted(graph.routes, key=lambda r: (r.file, r.loc.line, r.loc.col)):
+            if route.is_async and (route.module, route.qualname) not in targets:
+                targets[(route.module, route.qualname)] = Target(
+                    route.module,
+                    route.file,
+                    route.function,
+                    graph.nodes.get(route.endpoint),
+                    f"route `{_label(route)}`",
+                    "websocket" if route.is_websocket else "route",
+                )
+        for node in ctx.project_dependencies():
+            fn = node.function
+            if fn is None or not fn.is_async or node.kind not in ("function", "method", "instance", "partial"):
+                continue
+            module = _module_of(graph, node, fn)
+            if module is None or (module, fn.qualname) in targets:
+                continue
+            targets[(module, fn.qualname)] = Target(
+                module, graph.modules[module].path, fn, node, f"dependency `{fn.name}`", "dependency"
+            )
+        return targets
+
+    # -- one function ------------------------------------------------------------------------------
+    def _check_target(
+        self,
+        graph: ProjectGraph,
+        kinds: Kinds,
+        target: Target,
+        targets: dict[tuple[str, str], Target],
+        helpers: dict[tuple[str, str], Target] | None,
+        seen: set[tuple[str, int, int]],
+    ) -> Iterator[Finding]:
+        fn = target.fn
+        scope = Scope(target.module, fn, kinds.param_kinds(target.module, fn, target.node))
+        scope.params.update(target.mapped)
+        groups: dict[str, int] = {}
+        firsts: list[Blocking] = []
+        helpers_reported: set[tuple[str, str]] = set()
+        for call in fn.calls:
+            if call.awaited or call.in_thread:
+                if helpers is not None and call.awaited:
+                    self._note_async_helper(graph, kinds, scope, call, target, targets, helpers)
+                continue
+            b = kinds.blocking(scope, call)
+            if b is not None:
+                if b.group not in groups:
+                    groups[b.group] = 0
+                    firsts.append(b)
+                groups[b.group] += 1
+                continue
+            if helpers is None:
+                continue  # only one project function deep
+            found = self._through_helper(graph, kinds, scope, call, targets, helpers, target)
+            if found is not None:
+                name, module, inner = found
+                key = (target.file, call.loc.line, call.loc.col)
+                if key in seen or (module, name) in helpers_reported:
+                    continue  # each helper once per function: its first call
+                seen.add(key)
+                helpers_reported.add((module, name))
+                file = graph.modules[module].path
+                yield self.at(
+                    target.file,
+                    call.loc,
+                    f"`{call.callee}()` makes blocking call {inner.what} ({file}:{inner.loc.line}) on the event loop of async "
+                    f"{target.role}; "
+                    + (
+                        "it runs on `with` entry/exit: make it an `@asynccontextmanager` doing async I/O"
+                        if call.in_with
+                        else f"call it with `await run_in_threadpool({call.callee}, ...)`"
+                    )
+                    + self._or_def(graph, target),
+                    symbol=fn.qualname,
+                )
+        for b in firsts:
+            key = (target.file, b.loc.line, b.loc.col)
+            if key in seen:
+                continue
+            seen.add(key)
+            more = groups[b.group] - 1
+            extra = f" (and {more} more call{'s' if more > 1 else ''})" if more else ""
+            yield self.at(
+                target.file,
+                b.loc,
+                f"blocking call {b.what}{extra} in async {target.role} stalls the event loop; {ADVICE[b.category]}"
+                + self._or_def(graph, target),
+                symbol=fn.qualname,
+            )
+
+    def _through_helper(
+        self,
+        graph: ProjectGraph,
+        kinds: Kinds,
+        scope: Scope,
+        call: CallSite,
+        targets: dict[tuple[str, str], Target],
+        helpers: dict[tuple[str, str], Target],
+        caller: Target,
+    ) -> tuple[str, str, Blocking] | None:
+        """A sync project function called here that blocks: (its name, module, first blocking call)."""
+        hit = resolved_function(graph, scope.module, scope, call.callee)
+        if hit is None:
+            return None
+        module, helper = hit
+        if helper is scope.fn:
+            return None
+        if helper.is_async:
+            self._add_helper(graph, kinds, scope, call, module, helper, caller, targets, helpers)
+            return None
+        decorators = decorator_names(graph, module, helper)
+        if any(d.startswith(CACHE_DECORATORS) for d in decorators) or _memoised_in_global(helper):
+            return None  # computed once
+        if helper.is_generator and not (call.in_with and any(d in CONTEXT_DECORATORS for d in decorators)):
+            return None  # calling a generator function runs none of its body
+        if any(d not in TRANSPARENT_DECORATORS and d not in CONTEXT_DECORATORS for d in decorators):
+            return None  # a decorator may change what runs (and where)
+        if helper.name.startswith("__"):
+            return None
+        inner = Scope(module, helper, kinds.param_kinds(module, helper, None))
+        if self._uses_params(helper, inner):
+            inner.params.update(self._mapped(kinds, scope, call, helper))
+        blocking = kinds.direct(inner)
+        if not blocking:
+            return None
+        return helper.name, module, blocking[0]
+
+    @staticmethod
+    def _uses_params(helper: Function, scope: Scope) -> bool:
+        """Does the helper call a possibly blocking method on a parameter of unknown kind?"""
+        names = {p.name for p in helper.params} - set(scope.params)
+        for c in helper.calls:
+            head, _, rest = c.callee.partition(".")
+            if head in names and rest and rest.rpartition(".")[2] in KIND_METHODS:
+                return True
+        return False
+
+    def _mapped(self, kinds: Kinds, scope: Scope, call: CallSite, helper: Function) -> dict[str, str]:
+        """Kinds the caller passes for the helper's unannotated parameters."""
+        known = {
+            n: k
+            for n in call.arg_names
+            if (k := kinds.name_kind(scope.module, scope.fn.qualname, n, scope.params)) is not None and k not in ASYNC_KINDS
+        }
+        if not known:
+            return {}
+        args = kinds.call_arguments(scope.module, scope.fn, call.loc)
+        if args is None:
+            return {}
+        positional, keywords = args
+        params = [p for p in helper.params if p.kind in ("posonly", "pos")]
+        if helper.class_name is not None and params and params[0].name in ("self", "cls") and "." in call.callee:
+            params = params[1:]
+        result: dict[str, str] = {}
+        for index, name in enumerate(positional):
+            if name in known and index < len(params):
+                result[params[index].name] = known[name]
+        for key, name in keywords.items():
+            if name in known:
+                result[key] = known[name]
+        return result
+
+    def _note_async_helper(
+        self,
+        graph: ProjectGraph,
+        kinds: Kinds,
+        scope: Scope,
+        call: CallSite,
+        caller: Target,
+        targets: dict[tuple[str, str], Target],
+        helpers: dict[tuple[str, str], Target],
+    ) -> None:
+        hit = resolved_function(graph, scope.module, scope, call.callee)
+        if hit is not None and hit[1].is_async and hit[1] is not scope.fn:
+            self._add_helper(graph, kinds, scope, call, hit[0], hit[1], caller, targets, helpers)
+
+    def _add_helper(
+        self,
+        graph: ProjectGraph,
+        kinds: Kinds,
+        scope: Scope,
+        call: CallSite,
+        module: str,
+        helper: Function,
+        caller: Target,
+        targets: dict[tuple[str, str], Target],
+        helpers: dict[tuple[str, str], Target],
+    ) -> None:
+        key = (module, helper.qualname)
+        if key in targets or key in helpers or helper.is_generator:
+            return
+        decorators = decorator_names(graph, module, helper)
+        if any(d not in TRANSPARENT_DECORATORS for d in decorators):
+            return
+        helpers[key] = Target(
+            module,
+            graph.modules[module].path,
+            helper,
+            None,
+            f"function `{helper.name}` (awaited by {caller.role})",
+            "helper",
+            self._mapped(kinds, scope, call, helper) if self._uses_params(helper, Scope(module, helper, {})) else {},
+        )
+
+    @staticmethod
+    def _or_def(graph: ProjectGraph, target: Target) -> str:
+        """Declaring a route or dependency `def` is a fix only when its body awaits nothing."""
+        if target.kind in ("helper", "websocket"):
+            return ""  # a websocket endpoint must be `async def`
+        facts = graph.modules.get(target.module)
+        node = detail.function_node(facts.path, target.fn) if facts is not None else None
+        if node is None:
+            return ""
+        stack: list[ast.AST] = list(node.body)
+        while stack:
+            n = stack.pop()
+            if isinstance(n, (ast.Await, ast.AsyncWith, ast.AsyncFor)):
+                return ""
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            stack.extend(ast.iter_child_nodes(n))
+        return f", or declare the {target.kind} `def` (FastAPI then runs it in the threadpool)"
+
+
+def _memoised_in_global(fn: Function) -> bool:
+    """`global _cache; if _cache is not None: return _cache; ...`: the I/O runs once."""
+    names = set(fn.global_names)
+    return bool(names) and any(isinstance(rv, Name) and rv.dotted in names for rv in fn.returns)
+
+
+def _label(route: Route) -> str:
+    paths = [m.path for m in route.mounts] or [route.path]
+    return f"{' '.join(route.methods)} {min(paths, key=lambda p: (len(p), p))}"
+
+
+def _module_of(graph: ProjectGraph, node: Node, fn: Function) -> str | None:
+    """The module whose facts hold `fn` (a `__call__` may be inherited from another module)."""
+    if node.module is not None:
+        facts = graph.modules.get(node.module)
+        if facts is not None and facts.functions.get(fn.qualname) is fn:
+            return node.module
+    for module, facts in list(graph.modules.items()):
+        if facts.functions.get(fn.qualname) is fn:
+            return module
+    return None

@@ -1,0 +1,321 @@
+"""FDL601 override-not-cleared.
+
+The per-file facts do not describe test code in the detail this rule needs, so it reads the
+`ast` of the few test files that mention `dependency_overrides` (and of the `conftest.py`
+files above them) through `facts.detail`; `fdl601_testcode` models that code.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..facts import detail
+from ..facts.expr import loc_of
+from ..graph.model import ProjectGraph
+from ..graph.resolve import RFunc
+from .base import Context, Finding, Rule
+from .fdl601_testcode import (
+    CLASS_HOOKS,
+    CLEARING_METHODS,
+    CONFTEST_HOOKS,
+    FIXTURE_DEPTH,
+    FUNCTION_HOOKS,
+    OVERRIDES,
+    Clear,
+    FunctionNode,
+    SetSite,
+    TestModule,
+    after,
+    ancestors,
+    callee,
+    fixture_decorator,
+    fixture_option,
+    is_patch_dict,
+    local_binding,
+    own_clears,
+    param_names,
+    usefixtures,
+    walk_own,
+)
+
+
+class OverrideNotCleared(Rule):
+    """
+    ## What it does
+    In test files (`test_*.py`, `*_test.py`, `conftest.py`), flags an assignment to
+    `app.dependency_overrides[...]` (or `.update(...)`, or `= {dep: override}`) when nothing
+    clears or restores it: not the test or fixture itself (later in its body, after a
+    fixture's `yield`, in `finally`, in a finalizer passed to `request.addfinalizer` or
+    `addCleanup`), not a fixture the test requests, not an `autouse` fixture of the module,
+    class or a `conftest.py` above it, and not a `setup_*`/`teardown_*`/`tearDown` hook.
+    Points at the assignment.
+
+    Clearing means `.clear()`, `= {}` (or assigning a saved copy back), `.pop(key)` or
+    `del ...[key]` of the same key. Overrides set inside `patch.dict(app.dependency_overrides)`
+    (context manager or decorator) and overrides on an app the test builds itself (a local
+    `app = create_app()`, or a function-scoped fixture that builds one) cannot leak and are
+    not flagged. An override set in a helper function counts as cleared when anything in
+    the module clears overrides. Overrides set at module level are not flagged: they
+    configure the whole test module (FastAPI's settings tutorial does exactly that), not
+    one test.
+
+    ## Why is this bad?
+    `dependency_overrides` is a plain dict on the application object, which usually lives
+    for the whole test session. An override that is never removed stays active for every
+    later test: they pass or fail depending on test order, and tests that should exercise
+    the real dependency (authentication, the database) silently test the fake.
+
+    ## Example
+    ```python
+    def test_read_items():
+        app.dependency_overrides[get_db] = override_get_db
+        response = client.get("/items")
+        assert response.status_code == 200
+    ```
+
+    ## Use instead
+    ```python
+    @pytest.fixture
+    def db_override():
+        app.dependency_overrides[get_db] = override_get_db
+        yield
+        app.dependency_overrides.clear()
+
+    def test_read_items(db_override):
+        response = client.get("/items")
+        assert response.status_code == 200
+    ```
+    """
+
+    code = "FDL601"
+    name = "override-not-cleared"
+    summary = "Clear the override after the test (fixture teardown, `finally`, or `patch.dict`)."
+
+    def __init__(self) -> None:
+        self._modules: dict[str, TestModule | None] = {}
+        self._clearing: dict[tuple[str, str], bool] = {}
+        self._graph: ProjectGraph | None = None
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        graph = self._graph = ctx.graph
+        conftests = {f.path: f.module for f in list(graph.modules.values()) if Path(f.path).name == "conftest.py"}
+        for facts in sorted(graph.modules.values(), key=lambda f: f.path):
+            if not facts.test_file or facts.error is not None:
+                continue
+            mod = self._module(facts.path, facts.module, require_mention=True)
+            if mod is None or not mod.sites:
+                continue
+            loaded = (self._module(p, conftests[p]) for p in ancestors(facts.path, list(conftests)))
+            above = [m for m in loaded if m is not None]
+            for site in mod.sites:
+                if self._covered(mod, above, site):
+                    continue
+                yield self.at(
+                    facts.path,
+                    loc_of(site.node),
+                    f"`{ast.unparse(site.base)}.dependency_overrides` is changed here and never cleared or restored: "
+                    "the override leaks into every later test; clear it after the test (fixture teardown after "
+                    "`yield`, `finally`, or `patch.dict(app.dependency_overrides, ...)`)",
+                    symbol=self._symbol(site),
+                )
+
+    # -- reading test modules -----------------------------------------------------------------------
+    def _module(self, path: str, module: str, require_mention: bool = False) -> TestModule | None:
+        if path not in self._modules:
+            try:
+                mentioned = OVERRIDES.encode() in Path(path).read_bytes()
+            except OSError:
+                mentioned = False
+            if require_mention and not mentioned:
+                return None
+            tree = detail.module_tree(path)
+            self._modules[path] = TestModule.build(path, module, tree) if tree is not None else None
+        return self._modules[path]
+
+    @staticmethod
+    def _symbol(site: SetSite) -> str:
+        names = [f.name for f in site.functions if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        return ".".join(names)
+
+    # -- is a set site cleared? ---------------------------------------------------------------------
+    def _covered(self, mod: TestModule, above: list[TestModule], site: SetSite) -> bool:
+        defs = [f for f in site.functions if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        if self._patched(mod, site) or self._fresh_app(mod, above, site, defs):
+            return True
+        if not defs:
+            return True  # module level: configuration of the whole module, not a test (see the docstring)
+        outer = defs[0]
+        if self._cleared_in(mod, site, outer):
+            return True
+        cls = mod.owner_class(outer)
+        is_test = outer.name.startswith("test") or cls is not None and outer.name in CLASS_HOOKS
+        if is_test or fixture_decorator(outer) is not None:
+            requested = param_names(outer) + usefixtures(outer.decorator_list)
+            if cls is not None:
+                requested += usefixtures(cls.decorator_list)
+            requested += usefixtures([s.value for s in mod.tree.body if isinstance(s, ast.Assign) and "pytestmark" in ast.unparse(s.targets[0])])
+            if self._fixtures_clean(mod, above, requested, cls):
+                return True
+            return self._hooks_clean(mod, above, cls)
+        # a helper called by tests: trust any clearing in the module
+        return bool(mod.clears(mod.tree)) or self._conftests_clean(above)
+
+    def _cleared_in(self, mod: TestModule, site: SetSite, outer: ast.AST) -> bool:
+        keys = {s.key for s in mod.sites if s.functions and s.functions[0] is outer and s.key is not None}
+        innermost = site.functions[-1]
+        for clear in mod.clears(outer):
+            if not self._same_key(clear, site, keys):
+                continue
+            where = mod.enclosing(clear.node)
+            # later in the same body, or in another function or lambda (a finalizer, a cleanup helper)
+            if clear.anywhere or after(clear.node, site.node) or (where and where[-1] is not innermost):
+                return True
+        return self._calls_clearing_function(mod, site, outer)
+
+    def _calls_clearing_function(self, mod: TestModule, site: SetSite, outer: FunctionNode) -> bool:
+        """A later call to a project function that clears overrides (`reset_overrides()` from a
+        helper module or conftest)."""
+        graph = self._graph
+        if graph is None or graph.resolver is None:
+            return False
+        cls = mod.owner_class(outer)
+        scope = f"{cls.name}.{outer.name}" if cls is not None else outer.name
+        for node in ast.walk(outer):
+            if not isinstance(node, ast.Call) or not after(node, site.node):
+                continue
+            name = callee(node.func)
+            if not name or name.rsplit(".", 1)[-1] in CLEARING_METHODS:
+                continue
+            target = graph.resolver.resolve(mod.module, scope, name)
+            if isinstance(target, RFunc) and self._clearing_function(graph, target):
+                return True
+        return False
+
+    def _clearing_function(self, graph: ProjectGraph, ref: RFunc) -> bool:
+        key = (ref.module, ref.qualname)
+        if key not in self._clearing:
+            self._clearing[key] = False
+            facts = graph.modules.get(ref.module)
+            fn = facts.functions.get(ref.qualname) if facts is not None else None
+            node = detail.function_node(facts.path, fn) if facts is not None and fn is not None else None
+            self._clearing[key] = node is not None and any(True for _ in own_clears(node, set()))
+        return self._clearing[key]
+
+    @staticmethod
+    def _same_key(clear: Clear, site: SetSite, keys: set[str]) -> bool:
+        return clear.key is None or site.key is None or clear.key == site.key or clear.key not in keys
+
+    @staticmethod
+    def _patched(mod: TestModule, site: SetSite) -> bool:
+        """Inside `with patch.dict(app.dependency_overrides, ...)` or under such a decorator."""
+        node: ast.AST | None = site.node
+        while node is not None:
+            if isinstance(node, (ast.With, ast.AsyncWith)) and any(is_patch_dict(i.context_expr) for i in node.items):
+                return True
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and any(
+                is_patch_dict(d) for d in node.decorator_list
+            ):
+                return True
+            node = mod.parents.get(node)
+        return False
+
+    # -- an app built by the test itself cannot leak ---------------------------------------------------
+    def _fresh_app(self, mod: TestModule, above: list[TestModule], site: SetSite, defs: list[FunctionNode]) -> bool:
+        if not isinstance(site.base, ast.Name):
+            return False
+        name = site.base.id
+        for fn in reversed(defs):
+            if any(isinstance(n, ast.Global) and name in n.names for n in ast.walk(fn)):
+                return False
+            binding = local_binding(fn, name)
+            if binding == "fresh":
+                return True
+            if binding == "other":
+                return False
+            if name in param_names(fn):
+                if fixture_decorator(fn) is None and not fn.name.startswith("test"):
+                    return False
+                return self._fresh_fixture(mod, above, name, mod.owner_class(defs[0]), 0)
+        return False
+
+    def _fresh_fixture(self, mod: TestModule, above: list[TestModule], name: str, cls: ast.ClassDef | None, depth: int) -> bool:
+        found = self._find_fixture(mod, above, name, cls)
+        if found is None or depth > FIXTURE_DEPTH:
+            return False
+        where, fn = found
+        if fixture_option(fn, "scope") not in (None, "function"):
+            return False
+        values = [n.value for n in walk_own(fn) if isinstance(n, (ast.Return, ast.Yield)) and n.value is not None]
+        if not values:
+            return False
+        for value in values:
+            if isinstance(value, ast.Call):
+                continue
+            if not isinstance(value, ast.Name):
+                return False
+            binding = local_binding(fn, value.id)
+            if binding == "fresh":
+                continue
+            if binding is None and value.id in param_names(fn) and self._fresh_fixture(where, above, value.id, None, depth + 1):
+                continue
+            return False
+        return True
+
+    # -- fixtures and hooks that clean up --------------------------------------------------------------
+    def _find_fixture(
+        self, mod: TestModule, above: list[TestModule], name: str, cls: ast.ClassDef | None
+    ) -> tuple[TestModule, FunctionNode] | None:
+        """pytest's lookup order: the class, the module, then the nearest conftest.py."""
+        for where in (mod, *reversed(above)):
+            candidates = where.fixtures.get(name, [])
+            if cls is not None and where is mod:
+                in_class = [f for f in candidates if mod.owner_class(f) is cls]
+                if in_class:
+                    return mod, in_class[-1]
+            module_level = [f for f in candidates if where.owner_class(f) is None]
+            if module_level:
+                return where, module_level[-1]
+        return None
+
+    def _fixtures_clean(self, mod: TestModule, above: list[TestModule], requested: list[str], cls: ast.ClassDef | None) -> bool:
+        seen: set[str] = set()
+        todo = list(requested)
+        while todo and len(seen) < 64:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            found = self._find_fixture(mod, above, name, cls)
+            if found is None:
+                continue
+            where, fn = found
+            if where.clears(fn):
+                return True
+            todo.extend(param_names(fn))
+        return False
+
+    def _hooks_clean(self, mod: TestModule, above: list[TestModule], cls: ast.ClassDef | None) -> bool:
+        for node in mod.tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and self._cleaning_hook(mod, node, FUNCTION_HOOKS):
+                return True
+        if cls is not None:
+            for node in cls.body:
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and self._cleaning_hook(mod, node, CLASS_HOOKS):
+                    return True
+        return self._conftests_clean(above)
+
+    @staticmethod
+    def _cleaning_hook(mod: TestModule, fn: FunctionNode, hooks: frozenset[str]) -> bool:
+        autouse = fixture_decorator(fn) is not None and fixture_option(fn, "autouse") is True
+        return (autouse or fn.name in hooks) and bool(mod.clears(fn))
+
+    def _conftests_clean(self, above: list[TestModule]) -> bool:
+        for conf in above:
+            for node in conf.tree.body:
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and self._cleaning_hook(
+                    conf, node, CONFTEST_HOOKS
+                ):
+                    return True
+        return False
