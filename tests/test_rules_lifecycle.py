@@ -18,7 +18,6 @@ from fastapi_deplint.rules._lifecycle import always_raises
 from fastapi_deplint.rules.fdl106_multiple_yield import YieldCounter
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-DOCS_SRC = Path("/work/corpus/fastapi-0.163.2/docs_src")
 LIFECYCLE = ["FDL102", "FDL103", "FDL104", "FDL105", "FDL106", "FDL107", "FDL108"]
 
 
@@ -267,10 +266,9 @@ def test_runtime_behaviour_matches_messages() -> None:
 # --- real code -------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not DOCS_SRC.is_dir(), reason="FastAPI docs_src corpus not available")
-def test_fastapi_docs_only_the_intentional_example() -> None:
+def test_fastapi_docs_only_the_intentional_example(fastapi_sdist: Path) -> None:
     """FastAPI's docs are correct code, except tutorial008c, its deliberate "don't swallow" example."""
-    found = lint(DOCS_SRC, LIFECYCLE)
+    found = lint(fastapi_sdist / "docs_src", LIFECYCLE)
     assert found == [
         ("dependencies/tutorial008c.py", 15, "FDL105"),
         ("dependencies/tutorial008c_non_an.py", 13, "FDL105"),
