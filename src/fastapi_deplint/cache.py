@@ -29,6 +29,7 @@ from . import __version__
 from .facts.model import ModuleFacts
 
 CACHE_ENV = "FASTAPI_DEPLINT_CACHE_DIR"
+NO_CACHE_ENV = "FASTAPI_DEPLINT_NO_CACHE"  # set (non-empty) to turn the cache off
 MAX_RUNS = 32  # whole-run results kept
 SCHEMA = 1  # bump when the pickled shapes change without a version bump (development)
 
@@ -39,6 +40,14 @@ def default_cache_dir() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "fastapi-deplint"
+
+
+def session_cache() -> FactsCache | None:
+    """The facts cache this process uses (the CLI's `--no-cache`/`--cache-dir` set the
+    environment, so the flake8 plugin and worker processes agree)."""
+    if os.environ.get(NO_CACHE_ENV):
+        return None
+    return FactsCache(default_cache_dir())
 
 
 def _generation() -> str:

@@ -60,12 +60,34 @@ def _config_options(paths: list[Path], configs: tuple[str, ...], isolated: bool,
     return load_config(paths, explicit, overrides, isolated=isolated, inline=inline)
 
 
+def _set_cache(ctx: click.Context, param: click.Parameter, value: object) -> None:
+    from .cache import CACHE_ENV, NO_CACHE_ENV
+
+    if param.name == "no_cache" and value:
+        os.environ[NO_CACHE_ENV] = "1"
+    elif param.name == "cache_dir" and value:
+        os.environ[CACHE_ENV] = str(value)
+
+
+def cache_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--no-cache` and `--cache-dir`: the per-file facts cache (see `fastapi_deplint.cache`)."""
+    command = click.option(
+        "--cache-dir", type=click.Path(path_type=Path), expose_value=False, callback=_set_cache, is_eager=True,
+        help="Where to cache per-file facts [default: $FASTAPI_DEPLINT_CACHE_DIR or ~/.cache/fastapi-deplint].",
+    )(command)
+    return click.option(
+        "--no-cache", is_flag=True, expose_value=False, callback=_set_cache, is_eager=True,
+        help="Read and parse every file; neither read nor write the cache.",
+    )(command)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path), required=True)
 @click.option("--format", "fmt", type=click.Choice(["tree", "json", "mermaid", "dot"]), default="tree", show_default=True)
 @click.option("--exclude", multiple=True, help="Glob of files or folders to skip (repeatable).")
 @click.option("--config", "configs", multiple=True, metavar="FILE|KEY=VALUE", help="A TOML file, or a `key = value` setting.")
 @click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@cache_options
 def graph(paths: tuple[Path, ...], fmt: str, exclude: tuple[str, ...], configs: tuple[str, ...], isolated: bool) -> None:
     """Print the project's dependency graph: every route with its dependency tree."""
     from . import engine
@@ -141,6 +163,7 @@ def analyse(
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@cache_options
 @click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default=None,
               help="How to print findings [default: full on a terminal, else concise].")
 @click.option("--select", default="", help="Comma-separated codes or prefixes to enable (replaces the default set).")

@@ -18,6 +18,7 @@ from . import containment
 from .config import Config, config_root, src_roots
 from .discover import iter_python_files
 from .facts.model import ModuleFacts
+from .cache import session_cache
 from .project import Project, build_project
 from .rules import all_rules
 from .rules.base import Context, Finding
@@ -78,7 +79,7 @@ def analyse(paths: Sequence[Path], config: Config, jobs: int | None = None, prog
     files = list(iter_python_files(paths, excludes, errors, ignore_predicate(config, paths)))
     if progress is not None:
         progress("files", 0, len(files))
-    project = build_project(files, jobs=jobs, src_roots=src_roots(config))
+    project = build_project(files, jobs=jobs, src_roots=src_roots(config), cache=session_cache())
     project.discovery_errors[:0] = errors
     return project
 

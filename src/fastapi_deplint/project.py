@@ -13,7 +13,8 @@ from .discover import iter_python_files
 from .facts.model import ModuleFacts
 from .graph.link import link
 from .graph.model import ProjectGraph
-from .source import module_name_for, read_facts
+from .cache import FactsCache
+from .source import is_relevant, is_test_file, module_name_for, read_facts, read_source
 
 
 @dataclass(slots=True)
@@ -49,20 +50,26 @@ def unique_modules(facts: Iterable[ModuleFacts]) -> dict[str, ModuleFacts]:
 
 
 def build_project(
-    paths: Sequence[Path], exclude: Sequence[str] = (), jobs: int | None = None, *, src_roots: Sequence[str] = ()
+    paths: Sequence[Path],
+    exclude: Sequence[str] = (),
+    jobs: int | None = None,
+    *,
+    src_roots: Sequence[str] = (),
+    cache: FactsCache | None = None,
 ) -> Project:
     """`src_roots`: absolute folders under which folders without `__init__.py` are namespace
-    packages (the `src` setting), see `source.module_name_for`."""
+    packages (the `src` setting), see `source.module_name_for`. `cache`: per-file facts are
+    loaded from it when the file's bytes were seen before, and stored in it otherwise."""
     errors: list[tuple[str, str]] = []
     files = list(iter_python_files(paths, exclude, errors))
-    scanned = collect_facts_parallel(files, jobs if jobs is not None else (os.cpu_count() or 1))
+    scanned = collect_facts_parallel(files, jobs if jobs is not None else (os.cpu_count() or 1), cache)
     if src_roots:
         scanned = [_under_src_roots(f, tuple(src_roots)) for f in scanned]
     facts = [f for f in scanned if not f.deferred]
     modules = unique_modules(f for f in facts if f.error is None)
 
     def load(name: str, path: str) -> ModuleFacts:
-        loaded = read_facts(Path(path), path, src_roots=tuple(src_roots))
+        loaded = read_facts(Path(path), path, src_roots=tuple(src_roots), cache=cache)
         loaded.module = name
         facts.append(loaded)  # its FDL901, if any, is reported like any other file's
         return loaded
@@ -89,7 +96,7 @@ def _under_src_roots(facts: ModuleFacts, src_roots: tuple[str, ...]) -> ModuleFa
     if facts.deferred or facts.error is not None:
         facts.module = name
         return facts
-    return read_facts(Path(facts.path), facts.path, prescan=True, src_roots=src_roots)
+    return read_facts(Path(facts.path), facts.path, prescan=True, src_roots=src_roots)  # not cached: rare
 
 
 def real_module(module: str) -> str:
@@ -115,41 +122,63 @@ def _worker_init() -> None:
     gc.disable()
 
 
-def _facts_chunk(paths: list[str]) -> list[ModuleFacts]:
-    return [read_facts(Path(p), p, prescan=True) for p in paths]
+def _facts_chunk(paths: list[str], cache: FactsCache | None) -> list[ModuleFacts]:
+    return [read_facts(Path(p), p, prescan=True, cache=cache) for p in paths]
 
 
-def collect_facts_parallel(files: list[Path], jobs: int) -> list[ModuleFacts]:
+def _cached(path: Path, display: str, cache: FactsCache) -> ModuleFacts | None:
+    """The cached facts of a file whose bytes were seen before (or the empty facts of one the
+    pre-scan defers); None when it must be read: changed, new or unreadable."""
+    try:
+        data = read_source(path)
+        module, is_package = module_name_for(path)
+    except (OSError, ValueError):
+        return None
+    if not is_relevant(data):  # what `read_facts(prescan=True)` would answer, without a second read
+        return ModuleFacts(module=module, path=display, is_package=is_package, deferred=True)
+    return cache.get(cache.key(data, module, is_package, is_test_file(Path(display))), display)
+
+
+def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | None = None) -> list[ModuleFacts]:
     """Facts of many files on `jobs` processes (order preserved): `jobs - 1` workers and the
-    parent itself. Falls back to one process when a pool cannot start (restricted sandboxes);
-    results are identical either way."""
+    parent itself. With a cache, the parent first loads every file it has seen before and only
+    the others are read and parsed. Falls back to one process when a pool cannot start
+    (restricted sandboxes); results are identical either way."""
     names = [display_path(p) for p in files]
-    if jobs <= 1 or len(files) < 64:
-        with gc_paused():
-            return [read_facts(p, n, prescan=True) for p, n in zip(files, names)]
+    results: list[ModuleFacts | None] = [None] * len(names)
+    todo = list(range(len(names)))
+    with gc_paused():
+        if cache is not None:
+            for i in todo:
+                results[i] = _cached(files[i], names[i], cache)
+            todo = [i for i in todo if results[i] is None]
+        if jobs <= 1 or len(todo) < 64:
+            for i in todo:
+                results[i] = read_facts(files[i], names[i], prescan=True, cache=cache)
+            return [f for f in results if f is not None]
     import concurrent.futures
     import multiprocessing
 
     # The parent reads every `jobs`-th file itself (an even mix of big and small files) while
     # the workers read the rest; it unpickles their results on the side (measured: cheap with
     # the collector off), so no core idles.
-    mine = range(0, len(names), jobs)
-    theirs = [i for i in range(len(names)) if i % jobs]
+    mine = todo[::jobs]
+    theirs = [i for n, i in enumerate(todo) if n % jobs]
     size = max(16, len(theirs) // ((jobs - 1) * 4))
     chunks = [theirs[i : i + size] for i in range(0, len(theirs), size)]
-    results: list[ModuleFacts | None] = [None] * len(names)
     try:
         context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
         with gc_paused(), concurrent.futures.ProcessPoolExecutor(
             jobs - 1, mp_context=context, initializer=_worker_init
         ) as pool:
-            futures = [(chunk, pool.submit(_facts_chunk, [names[i] for i in chunk])) for chunk in chunks]
+            futures = [(chunk, pool.submit(_facts_chunk, [names[i] for i in chunk], cache)) for chunk in chunks]
             for i in mine:
-                results[i] = read_facts(files[i], names[i], prescan=True)
+                results[i] = read_facts(files[i], names[i], prescan=True, cache=cache)
             for chunk, future in futures:
                 for i, facts in zip(chunk, future.result()):
                     results[i] = facts
     except (OSError, RuntimeError, concurrent.futures.process.BrokenProcessPool):
         with gc_paused():
-            return [read_facts(p, n, prescan=True) for p, n in zip(files, names)]
+            for i in todo:
+                results[i] = read_facts(files[i], names[i], prescan=True, cache=cache)
     return [f for f in results if f is not None]

@@ -10,6 +10,8 @@ message names the Python that reads it. Nothing is imported or executed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ast
 import io
 import os
@@ -42,6 +44,10 @@ NUL = b"\x00"
 _NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 # line breaks as Python counts lines (not `str.splitlines`'s \f, \x1c, \x85, \u2028...)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+if TYPE_CHECKING:
+    from .cache import FactsCache
 
 
 # A file that mentions none of these cannot declare routes, routers, dependency markers or
@@ -353,16 +359,23 @@ def _error(path: str, module: str, is_package: bool, message: str, line: int = 1
     return facts
 
 
-def read_facts(path: Path, display: str | None = None, prescan: bool = False, src_roots: Sequence[str] = ()) -> ModuleFacts:
+def read_facts(
+    path: Path,
+    display: str | None = None,
+    prescan: bool = False,
+    src_roots: Sequence[str] = (),
+    cache: FactsCache | None = None,
+) -> ModuleFacts:
     """Facts of one file; never raises (errors land in `facts.error`). With `prescan`, a file
-    that cannot matter (see `is_relevant`) comes back as an empty `deferred` ModuleFacts."""
+    that cannot matter (see `is_relevant`) comes back as an empty `deferred` ModuleFacts.
+    With a `cache`, facts of bytes seen before are loaded instead of parsed."""
     shown = display or str(path)
     try:
         module, is_package = module_name_for(path, src_roots)
     except (OSError, ValueError):
         module, is_package = path.stem, False
     try:
-        return _read_facts(path, shown, module, is_package, prescan)
+        return _read_facts(path, shown, module, is_package, prescan, cache)
     except Exception as exc:  # a bug of ours: FDL900 on this file, the run goes on
         return _error(shown, module, is_package, internal_error_message("while reading this file", exc))
 
@@ -373,7 +386,9 @@ def _deferred(shown: str, module: str, is_package: bool) -> ModuleFacts:
     return facts
 
 
-def _read_facts(path: Path, shown: str, module: str, is_package: bool, prescan: bool) -> ModuleFacts:
+def _read_facts(
+    path: Path, shown: str, module: str, is_package: bool, prescan: bool, cache: FactsCache | None = None
+) -> ModuleFacts:
     try:
         data = read_source(path)
     except FileTooLarge as exc:
@@ -384,8 +399,17 @@ def _read_facts(path: Path, shown: str, module: str, is_package: bool, prescan: 
         return _error(shown, module, is_package, f"cannot read file: {exc.strerror or exc}")
     if prescan and not is_relevant(data):
         return _deferred(shown, module, is_package)
+    key = cache.key(data, module, is_package, is_test_file(Path(shown))) if cache is not None else None
+    if key is not None:
+        hit = cache.get(key, shown)  # type: ignore[union-attr]
+        if hit is not None:
+            return hit
     try:
         text = decode(data)
     except SourceError as exc:
-        return _error(shown, module, is_package, str(exc), exc.line)
-    return facts_from_text(text, shown, module, is_package)
+        facts = _error(shown, module, is_package, str(exc), exc.line)
+    else:
+        facts = facts_from_text(text, shown, module, is_package)
+    if key is not None:
+        cache.put(key, facts)  # type: ignore[union-attr]
+    return facts
