@@ -55,8 +55,13 @@ def main() -> None:
     baseline = timed([py, "-c", PARSE_ONLY, *args.paths], args.repeat)
     startup = timed([py, "-c", "import fastapi_deplint.cli"], args.repeat)
     rows.append(("ast.parse (1 process)", baseline))
-    rows.append(("graph --format json", timed([py, "-m", "fastapi_deplint", "graph", "--format", "json", *args.paths], args.repeat)))
-    rows.append(("check", timed([py, "-m", "fastapi_deplint", "check", "--exit-zero", *args.paths], args.repeat)))
+    graph = [py, "-m", "fastapi_deplint", "graph", "--format", "json", *args.paths]
+    check = [py, "-m", "fastapi_deplint", "check", "--exit-zero", "--output-format", "concise", *args.paths]
+    rows.append(("graph --format json, no cache", timed([*graph, "--no-cache"], args.repeat)))
+    rows.append(("check, no cache", timed([*check, "--no-cache"], args.repeat)))
+    timed(check, 1)  # fill the cache
+    rows.append(("graph --format json, warm cache", timed(graph, args.repeat)))
+    rows.append(("check, warm cache", timed(check, args.repeat)))
     if args.peers:
         if shutil.which("flake8"):
             rows.append(("flake8 (default, with FDL)", timed(["flake8", "--exit-zero", *args.paths], args.repeat)))

@@ -171,10 +171,10 @@ def _empty_dir() -> str:
 _EMPTY: str | None = None
 
 
-def run_check(chunk: list[Path], timeout: float, tally: Tally) -> None:
+def run_check(chunk: list[Path], timeout: float, tally: Tally, statistics: bool = False) -> None:
     label = f"check of {chunk[0]} (+{len(chunk) - 1})"
     command = [sys.executable, "-m", "fastapi_deplint", "check", "--isolated", "--no-project", "--no-respect-gitignore",
-               "--select", "ALL", "--output-format", "json", *map(str, chunk)]
+               "--select", "ALL", "--output-format", "json", *(["--statistics"] if statistics else []), *map(str, chunk)]
     try:
         # from an empty folder: nothing of the swept tree can shadow a module of ours
         run = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=_empty_dir())
@@ -188,6 +188,14 @@ def run_check(chunk: list[Path], timeout: float, tally: Tally) -> None:
         findings = json.loads(run.stdout or "[]")
     except json.JSONDecodeError:
         tally.crashes.append(f"{label}: output is not JSON (exit {run.returncode})\n{run.stderr[-2000:]}")
+        return
+    if statistics:  # counts only; the internal errors' messages are on stderr
+        for row in findings:
+            tally.codes[row["code"]] += row["count"]
+        tally.fdl901 += sum(row["count"] for row in findings if row["code"] == "FDL901")
+        tally.internal.extend(line for line in run.stderr.splitlines() if "internal error" in line and not line[:1].isspace())
+        if run.returncode == 2 and not any(row["code"] == "FDL900" for row in findings):
+            tally.crashes.append(f"{label}: exit 2 without an internal-error finding\n{run.stderr[-2000:]}")
         return
     for f in findings:
         tally.codes[f["code"]] += 1
@@ -227,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=3000, help="files per run (default 3000)")
     parser.add_argument("--skip-facts", action="store_true", help="only the check pass")
     parser.add_argument("--skip-check", action="store_true", help="only the facts pass")
+    parser.add_argument(
+        "--statistics", action="store_true",
+        help="check with --statistics: counts only, and no fix descriptions (which re-parse every file with findings)",
+    )
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     parser.add_argument("--facts-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -239,14 +251,17 @@ def main(argv: list[str] | None = None) -> int:
     size = sum(p.stat().st_size for _, files in plan for p in files)
     print(f"sweeping {total} files ({size / 1048576:.0f} MiB) under {', '.join(map(str, roots))}", flush=True)
     passes: dict[str, Tally] = {}
-    for name, runner, skip in (("facts", run_facts, args.skip_facts), ("check", run_check, args.skip_check)):
+    for name, skip in (("facts", args.skip_facts), ("check", args.skip_check)):
         if skip:
             continue
         tally = passes[name] = Tally(files=total)
         start = time.perf_counter()
         for root, files in plan:
             for chunk in chunks_by_package(root, files, args.chunk):
-                runner(chunk, args.timeout, tally)
+                if name == "facts":
+                    run_facts(chunk, args.timeout, tally)
+                else:
+                    run_check(chunk, args.timeout, tally, args.statistics)
         tally.seconds = time.perf_counter() - start
         print(report(name, tally), flush=True)
     if args.json:

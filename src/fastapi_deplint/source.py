@@ -10,8 +10,6 @@ message names the Python that reads it. Nothing is imported or executed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import ast
 import io
 import os
@@ -20,10 +18,10 @@ import stat
 import sys
 import tokenize
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .facts.extract import extract
 from .facts.model import Loc, ModuleFacts
@@ -38,7 +36,7 @@ INTERNAL_ERROR_PREFIX = "internal error"
 # Recursion budget while parsing/extracting one file (Python 3.11's parser limit depends on
 # how deep the caller already is; functions of the extractor recurse per nesting level).
 _PARSE_HEADROOM = 1000
-_EXTRACT_HEADROOM = 30000
+_EXTRACT_HEADROOM = 5000
 NUL = b"\x00"
 # flake8-compatible: codes are letters then digits (`FDL101`, `E501`)
 _NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)

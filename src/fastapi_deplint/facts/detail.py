@@ -16,7 +16,7 @@ from collections import OrderedDict
 
 from .model import Function
 
-_CACHE_SIZE = 16
+_CACHE_SIZE = 256  # trees of the files rules asked about; each file is parsed at most once per run
 _trees: OrderedDict[str, ast.Module | None] = OrderedDict()
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef

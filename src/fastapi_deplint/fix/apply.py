@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import difflib
 import io
-import re
 import tokenize
 import warnings
 from collections.abc import Sequence
@@ -33,10 +32,7 @@ from ..facts.model import ModuleFacts
 from ..graph.model import ProjectGraph
 from ..source import decode, parse_text
 from .base import FileContext, Plan, Span
-from .imports import Imports, add_imports
-
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # lines as Python counts them
-
+from .imports import Imports, LineEdit, apply_line_edits, import_edits, split_lines
 
 class CannotFix(Exception):
     """The file (or one statement of it) cannot be handled: unreadable, not decodable, or
@@ -49,11 +45,36 @@ class SourceFile:
     data: bytes
     text: str
     encoding: str
-    compiles: bool  # the original compiles with the running Python
     lines: list[str]  # with their line breaks
     groups: list[tuple[int, int]]  # (first, last) line of each top-level statement (or several on shared lines)
     imports: Imports
+    tree: ast.Module
     _contexts: dict[tuple[int, int], FileContext | CannotFix] = field(default_factory=dict)
+    _args: dict[tuple[int, int], ast.arg] | None = None
+    _compiles: bool | None = None
+    _imports: dict[tuple[tuple[str, str], ...], list[LineEdit]] = field(default_factory=dict)
+
+    @property
+    def compiles(self) -> bool:
+        """The original compiles with the running Python (asked only when a result does not)."""
+        if self._compiles is None:
+            self._compiles = _compiles(self.text, self.path)
+        return self._compiles
+
+    def import_edits(self, needs: Sequence[tuple[str, str]]) -> list[LineEdit]:
+        key = tuple(sorted(set(needs)))
+        if key not in self._imports:
+            self._imports[key] = import_edits(self.tree, self.lines, key)
+        return self._imports[key]
+
+    def arg_at(self, line: int, col: int) -> ast.arg | None:
+        """The `ast` parameter at a finding's position (column in characters): a cheap look
+        before a statement is parsed with libcst."""
+        if self._args is None:
+            self._args = {(n.lineno, n.col_offset): n for n in ast.walk(self.tree) if isinstance(n, ast.arg)}
+        if not 1 <= line <= len(self.lines):
+            return None
+        return self._args.get((line, len(self.lines[line - 1][:col].encode("utf-8"))))
 
     def group_of(self, line: int) -> tuple[int, int] | None:
         for first, last in self.groups:
@@ -86,10 +107,6 @@ class SourceFile:
         return found
 
 
-def split_lines(text: str) -> list[str]:
-    return _LINE.findall(text)
-
-
 def _groups(tree: ast.Module) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for stmt in tree.body:
@@ -109,7 +126,7 @@ def load(path: str, data: bytes) -> SourceFile:
         tree = parse_text(text, path)
     except (ValueError, SyntaxError, RecursionError, MemoryError) as exc:
         raise CannotFix(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
-    return SourceFile(path, data, text, encoding, _compiles(text, path), split_lines(text), _groups(tree), Imports(tree))
+    return SourceFile(path, data, text, encoding, split_lines(text), _groups(tree), Imports(tree), tree)
 
 
 def _compiles(text: str, path: str) -> bool:
@@ -132,14 +149,19 @@ def libcst_version() -> str:
 
 
 def valid(source: SourceFile, text: str) -> bool:
-    """The result parses back (as the linter reads files) and compiles when the original did."""
+    """The result compiles; or, when the original does not compile with this Python either
+    (newer syntax), it parses back as the linter reads files."""
+    if _compiles(text, source.path):
+        return True
+    if source.compiles:
+        return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             parse_text(text, source.path)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return False
-    return not source.compiles or _compiles(text, source.path)
+    return True
 
 
 def _overlaps(a: Span, b: Span) -> bool:
@@ -164,12 +186,23 @@ def compatible(plans: Sequence[Plan]) -> list[Plan]:
 
 
 class _Rewrite(cst.CSTTransformer):
-    def __init__(self, plans: Sequence[Plan]) -> None:
+    """Applies the edits bottom-up, visiting only the paths from the statement down to the
+    edited nodes (the rest of the tree is kept as it is)."""
+
+    def __init__(self, ctx: FileContext, plans: Sequence[Plan]) -> None:
         super().__init__()
         self.edits: dict[int, list[Any]] = {}
+        self.paths: set[int] = set()
         for plan in plans:
             for node, edit in plan.edits:
                 self.edits.setdefault(id(node), []).append(edit)
+                current: cst.CSTNode | None = node
+                while current is not None and id(current) not in self.paths:
+                    self.paths.add(id(current))
+                    current = ctx.parent(current)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return id(node) in self.paths or isinstance(node, cst.Module)
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
         for edit in self.edits.get(id(original_node), ()):
@@ -183,19 +216,15 @@ def render(source: SourceFile, plans: Sequence[Plan]) -> str:
     for plan in plans:
         assert plan.ctx is not None
         by_statement.setdefault(id(plan.ctx), (plan.ctx, []))[1].append(plan)
-    lines = list(source.lines)
-    for ctx, chosen in sorted(by_statement.values(), key=lambda item: item[0].offset, reverse=True):
-        module = ctx.module.visit(_Rewrite(chosen))
+    edits: list[LineEdit] = []
+    for ctx, chosen in by_statement.values():
+        module = ctx.module.visit(_Rewrite(ctx, chosen))
         assert isinstance(module, cst.Module)
-        lines[ctx.offset : ctx.offset + ctx.line_count] = [module.code]
-    text = "".join(lines)
+        edits.append((ctx.offset, ctx.offset + ctx.line_count, module.code))
     needs = [need for plan in plans for need in plan.imports]
     if needs:
-        try:
-            text = add_imports(cst.parse_module(text), needs).code
-        except cst.ParserSyntaxError:
-            raise CannotFix(f"libcst {libcst_version()} cannot parse the whole file to add an import") from None
-    return text
+        edits += source.import_edits(needs)
+    return apply_line_edits(source.lines, edits)
 
 
 @dataclass(slots=True)
@@ -248,10 +277,12 @@ def encode(source: SourceFile, text: str) -> bytes:
 # --- edits and diffs, for reports ------------------------------------------------------------------
 
 
-def line_edits(before: str, after: str) -> list[dict[str, Any]]:
+def line_edits(before: str | list[str], after: str | list[str], offset: int = 0) -> list[dict[str, Any]]:
     """The change as replacements of whole lines: `location`/`end_location` 1-based
-    (row, column), `end_location` exclusive, as ruff's JSON writes them."""
-    old, new = split_lines(before), split_lines(after)
+    (row, column), `end_location` exclusive, as ruff's JSON writes them; `offset` is added
+    to the rows (for a change computed on one statement)."""
+    old = split_lines(before) if isinstance(before, str) else before
+    new = split_lines(after) if isinstance(after, str) else after
     edits = []
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -260,11 +291,24 @@ def line_edits(before: str, after: str) -> list[dict[str, Any]]:
         edits.append(
             {
                 "content": "".join(new[j1:j2]),
-                "location": {"row": i1 + 1, "column": 1},
-                "end_location": {"row": i2 + 1, "column": 1},
+                "location": {"row": offset + i1 + 1, "column": 1},
+                "end_location": {"row": offset + i2 + 1, "column": 1},
             }
         )
     return edits
+
+
+def plan_edits(source: SourceFile, plan: Plan) -> list[dict[str, Any]]:
+    """The line edits of one plan, computed on its statement (and, for the imports it needs,
+    once per file): cheap enough to describe every fixable finding of a large file."""
+    ctx = plan.ctx
+    assert ctx is not None
+    module = ctx.module.visit(_Rewrite(ctx, [plan]))
+    assert isinstance(module, cst.Module)
+    edits = line_edits(source.lines[ctx.offset : ctx.offset + ctx.line_count], split_lines(module.code), ctx.offset)
+    for start, end, text in source.import_edits(plan.imports) if plan.imports else ():
+        edits += line_edits(source.lines[start:end], split_lines(text), start)
+    return sorted(edits, key=lambda e: e["location"]["row"])
 
 
 def unified_diff(path: str, before: str, after: str) -> str:

@@ -16,18 +16,21 @@ import textwrap
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import libcst as cst
 
 with warnings.catch_warnings():  # libcst 1.0's metadata package imports deprecated mypy_extensions names
     warnings.simplefilter("ignore", DeprecationWarning)
-    from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
+    from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from ..facts.model import Function, ModuleFacts
 from ..graph.model import ProjectGraph
 from ..rules.base import Finding
 from .imports import Imports
+
+if TYPE_CHECKING:
+    from .apply import SourceFile
 
 N = TypeVar("N", bound=cst.CSTNode)
 Pos = tuple[int, int]  # (1-based line, 0-based character column) in the file
@@ -73,9 +76,8 @@ class FileContext:
         self.line_count = line_count
         self.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self.module = self.wrapper.module
-        resolved = self.wrapper.resolve_many([PositionProvider, ParentNodeProvider])
-        self.positions: Mapping[cst.CSTNode, CodeRange] = resolved[PositionProvider]  # type: ignore[assignment]
-        self.parents: Mapping[cst.CSTNode, cst.CSTNode] = resolved[ParentNodeProvider]  # type: ignore[assignment]
+        self.positions: Mapping[cst.CSTNode, CodeRange] = _positions(self.wrapper)
+        self._parents: dict[int, cst.CSTNode] = {}  # found on demand (libcst's provider walks everything)
         self.graph = graph
         self.facts = facts
         self.imports = imports
@@ -100,12 +102,12 @@ class FileContext:
     def _outermost(self, nodes: list[cst.CSTNode]) -> cst.CSTNode:
         inner = set()
         for node in nodes:
-            parent = self.parents.get(node)
+            parent = self.parent(node)
             while parent is not None:
                 if parent in nodes:
                     inner.add(node)
                     break
-                parent = self.parents.get(parent)
+                parent = self.parent(parent)
         return next(n for n in nodes if n not in inner)
 
     def function_at(self, finding: Finding) -> cst.FunctionDef | None:
@@ -126,12 +128,51 @@ class FileContext:
         return (where.start.line + self.offset, where.start.column), (where.end.line + self.offset, where.end.column)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self.parents.get(node)
+        """The node's parent, found by descending from the statement along the children
+        whose source range holds the node's (and remembered on the way)."""
+        if id(node) in self._parents or node is self.module:
+            return self._parents.get(id(node))
+        target = self.positions.get(node)
+        if target is None:
+            return None
+        current: cst.CSTNode = self.module
+        while True:
+            children = current.children
+            for child in children:
+                self._parents[id(child)] = current
+            if any(child is node for child in children):
+                return current
+            inside = [c for c in children if self._holds(c, target)]
+            if not inside:  # a range that does not hold all its children (libcst 1.0's `Param`)
+                return self._search(current, node)
+            current = inside[-1] if len(inside) > 1 and self._empty(inside[0]) else inside[0]
+
+    def _search(self, root: cst.CSTNode, node: cst.CSTNode) -> cst.CSTNode | None:
+        stack = [root]
+        while stack:
+            current = stack.pop()
+            for child in current.children:
+                self._parents[id(child)] = current
+                if child is node:
+                    return current
+                stack.append(child)
+        return None
+
+    def _holds(self, outer: cst.CSTNode, inner: CodeRange) -> bool:
+        where = self.positions.get(outer)
+        if where is None:
+            return False
+        start, end = (where.start.line, where.start.column), (where.end.line, where.end.column)
+        return start <= (inner.start.line, inner.start.column) and (inner.end.line, inner.end.column) <= end
+
+    def _empty(self, node: cst.CSTNode) -> bool:
+        where = self.positions.get(node)
+        return where is None or (where.start.line, where.start.column) == (where.end.line, where.end.column)
 
     def enclosing(self, node: cst.CSTNode, kind: type[N]) -> N | None:
-        current = self.parents.get(node)
+        current = self.parent(node)
         while current is not None and not isinstance(current, kind):
-            current = self.parents.get(current)
+            current = self.parent(current)
         return current
 
     def code(self, node: cst.CSTNode) -> str:
@@ -156,10 +197,25 @@ class FileContext:
         return fn if fn is not None and fn.loc.line == finding.line else None
 
 
+def _positions(wrapper: MetadataWrapper) -> Mapping[cst.CSTNode, CodeRange]:
+    """libcst's positions. `wrapper.resolve` also walks the whole tree once more for the
+    batchable providers even when none is asked for (libcst 1.0): the provider alone is
+    enough, and half the cost; the documented way remains the fallback."""
+    try:
+        return PositionProvider()._gen(wrapper)
+    except AttributeError:
+        return wrapper.resolve(PositionProvider)
+
+
 class Fixer:
     """Subclasses set `code` and return plans for the findings of their code in one statement."""
 
     code: ClassVar[str]
+
+    def wanted(self, finding: Finding, source: SourceFile) -> bool:
+        """A cheap look (on the file's `ast`) whether a fix may apply at all, before the
+        statement is parsed with libcst; True when unsure."""
+        return True
 
     def plans(self, findings: list[Finding], ctx: FileContext, unsafe: bool) -> list[Plan]:
         """`unsafe`: whether plans that change behaviour may be returned."""

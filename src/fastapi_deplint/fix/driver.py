@@ -25,7 +25,7 @@ from ..graph.model import ProjectGraph
 from ..rules.base import Finding
 from ..source import overlay, read_source
 from . import FIXERS
-from .apply import CannotFix, SourceFile, apply_plans, encode, line_edits, load, render, valid
+from .apply import CannotFix, SourceFile, _attempt, apply_plans, compatible, encode, load, plan_edits
 from .base import SAFE, UNSAFE, FileContext, Plan
 
 MAX_ROUNDS = 4
@@ -62,7 +62,10 @@ def fixable(finding: Finding) -> bool:
     return finding.code in FIXERS
 
 
-def _key(finding: Finding) -> tuple[str, str, str, str]:
+Key = tuple[str, str, str, str]
+
+
+def _key(finding: Finding) -> Key:
     return (os.path.realpath(finding.path), finding.code, finding.symbol, finding.message)
 
 
@@ -97,7 +100,8 @@ def plan_file(source: SourceFile, findings: list[Finding], locate: Locate, unsaf
     graph, facts = locate(source.path)
     by_statement: dict[tuple[int, int] | None, list[Finding]] = {}
     for f in findings:
-        by_statement.setdefault(source.group_of(f.line), []).append(f)
+        if FIXERS[f.code].wanted(f, source):
+            by_statement.setdefault(source.group_of(f.line), []).append(f)
     plans: list[Plan] = []
     problems: list[str] = []
     for group, found in by_statement.items():
@@ -140,7 +144,9 @@ def fix(first: Lint, relint: Callable[[], Lint], unsafe: bool, max_rounds: int =
     staged: dict[str, bytes] = {}
     originals: dict[str, tuple[str, bytes, str]] = {}
     texts: dict[str, str] = {}
-    applied_keys: set[tuple[str, str, str, str]] = set()
+    applied_keys: set[Key] = set()
+    attempted: dict[str, set[Key]] = {}  # per file: findings already planned for its current text
+    unreadable: set[str] = set()
     skipped: dict[str, str] = {}
     lint = first
     rounds = 0
@@ -148,22 +154,21 @@ def fix(first: Lint, relint: Callable[[], Lint], unsafe: bool, max_rounds: int =
         while rounds < max_rounds:
             changed = False
             for path, findings in _by_file(lint.findings).items():
-                findings = [f for f in findings if _key(f) not in applied_keys]
-                if not findings or path in skipped:
-                    continue
                 real = os.path.realpath(path)
+                seen = attempted.setdefault(real, set())
+                # a fix that did not remove its finding is not tried again; nor is a finding
+                # already planned for this very text (its file did not change since)
+                findings = [f for f in findings if _key(f) not in applied_keys and _key(f) not in seen]
+                if not findings or real in unreadable:
+                    continue
+                seen.update(_key(f) for f in findings)
                 try:
                     source = load(path, read_source(path))
                     plans, problems = plan_file(source, findings, lint.locate, unsafe)
                     result = apply_plans(source, plans)
-                except CannotFix as exc:
-                    skipped[path] = str(exc)
-                    continue
-                except OSError as exc:
-                    skipped[path] = f"cannot read it: {exc.strerror or exc}"
-                    continue
-                except Exception as exc:  # noqa: BLE001 - a bug of ours (or libcst's) on one file: the others go on
-                    skipped[path] = f"internal error while fixing ({type(exc).__name__}: {exc})"
+                except (CannotFix, OSError, Exception) as exc:  # noqa: BLE001 - one file never stops the others
+                    skipped[path] = _why(exc)
+                    unreadable.add(real)
                     continue
                 problems += result.problems
                 if problems:
@@ -174,6 +179,7 @@ def fix(first: Lint, relint: Callable[[], Lint], unsafe: bool, max_rounds: int =
                 staged[real] = encode(source, result.text)
                 texts[real] = result.text
                 applied_keys.update(_key(f) for plan in result.applied for f in plan.findings)
+                attempted[real] = set()  # a new text: what was refused before may apply now
                 changed = True
             if not changed:
                 break
@@ -187,6 +193,14 @@ def fix(first: Lint, relint: Callable[[], Lint], unsafe: bool, max_rounds: int =
         if staged[real] != before
     ]
     return FixReport(len(applied_keys - remaining_keys), lint.findings, changes, lint.locate, skipped, rounds)
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, CannotFix):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"cannot read it: {exc.strerror or exc}"
+    return f"internal error while fixing ({type(exc).__name__}: {exc})"  # a bug of ours or libcst's
 
 
 def write(changes: Iterable[Change]) -> list[str]:
@@ -222,33 +236,43 @@ def write(changes: Iterable[Change]) -> list[str]:
 
 def annotate(findings: list[Finding], locate: Locate) -> dict[str, str]:
     """Give each fixable finding its `fix` object; returns files that could not be parsed
-    (path -> why). A finding keeps `fix=None` when no fix applies to its shape."""
+    (path -> why). A finding keeps `fix=None` when no fix applies to its shape.
+
+    Each plan's edits are computed on its own statement; whether the file stays valid is
+    checked once with all compatible plans applied together (plan by plan only when that
+    fails)."""
     skipped: dict[str, str] = {}
     for path, group in _by_file(findings).items():
         try:
             source = load(path, read_source(path))
             for unsafe in (False, True):  # a safe fix first; findings without one take an unsafe one
-                plans, problems = plan_file(source, [f for f in group if f.fix is None], locate, unsafe)
+                pending = [f for f in group if f.fix is None]
+                if not pending:
+                    break
+                plans, problems = plan_file(source, pending, locate, unsafe)
                 if problems:
                     skipped[path] = "; ".join(problems)
+                wanted = UNSAFE if unsafe else SAFE
+                plans = [p for p in plans if p.applicability == wanted]
+                if not plans:
+                    continue
+                together = compatible(plans)
+                trusted = set(map(id, together)) if _attempt(source, together) is not None else set()
                 for plan in plans:
-                    if plan.applicability == (UNSAFE if unsafe else SAFE):
-                        _describe(source, plan)
-        except (CannotFix, OSError) as exc:
-            skipped[path] = str(exc)
-        except Exception as exc:  # noqa: BLE001 - a bug of ours (or libcst's) on one file: the report goes on
-            skipped[path] = f"internal error ({type(exc).__name__}: {exc})"
+                    if any(f.fix is None for f in plan.findings):
+                        _describe(source, plan, id(plan) in trusted)
+        except Exception as exc:  # noqa: BLE001 - one file never stops the report
+            skipped[path] = _why(exc)
     return skipped
 
 
-def _describe(source: SourceFile, plan: Plan) -> None:
-    try:
-        text = render(source, [plan])
-    except CannotFix:
+def _describe(source: SourceFile, plan: Plan, trusted: bool) -> None:
+    if not trusted and _attempt(source, [plan]) is None:
         return
-    if text == source.text or not valid(source, text):
+    edits = plan_edits(source, plan)
+    if not edits:
         return
-    fix = {"applicability": plan.applicability, "message": plan.message, "edits": line_edits(source.text, text)}
+    fix = {"applicability": plan.applicability, "message": plan.message, "edits": edits}
     for finding in plan.findings:
         if finding.fix is None:
             finding.fix = fix

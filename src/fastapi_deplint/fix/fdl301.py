@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..facts.model import Function
 from ..rules.base import Finding
 from .base import UNSAFE, FileContext, Fixer, Plan, dotted, is_generator, own_nodes
 
@@ -67,12 +68,18 @@ class MakeAsync(Fixer):
         what = "generator" if generator else "function"
         return Plan([finding], UNSAFE, f"Make the dependency an `async def` {what}", spans, edits, imports)
 
-    @staticmethod
-    def _blocking(ctx: FileContext, fn: object) -> bool:
+    def __init__(self) -> None:
+        self._purity: tuple[object, object] | None = None  # (graph, its Purity): memoised per lint
+
+    def _blocking(self, ctx: FileContext, fn: Function) -> bool:
         from ..rules.fdl301_sync_dependency import Purity
 
         assert ctx.graph is not None and ctx.facts is not None
-        return Purity(ctx.graph).blocking_call(ctx.facts.module, fn) is not None  # type: ignore[arg-type]
+        if self._purity is None or self._purity[0] is not ctx.graph:
+            self._purity = (ctx.graph, Purity(ctx.graph))
+        purity = self._purity[1]
+        assert isinstance(purity, Purity)
+        return purity.blocking_call(ctx.facts.module, fn) is not None
 
     @staticmethod
     def _async_annotation(ctx: FileContext, annotation: cst.BaseExpression) -> tuple[tuple, list[tuple[str, str]]] | None:

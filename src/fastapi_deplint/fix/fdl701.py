@@ -20,17 +20,25 @@ name), lambdas, and positional-only parameters that would need a `*`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from ..rules.base import Finding
 from .base import SAFE, UNSAFE, FileContext, Fixer, Plan
 
+if TYPE_CHECKING:
+    from .apply import SourceFile
+
 TYPING = ("typing", "typing_extensions")
 
 
 class DependsToAnnotated(Fixer):
     code = "FDL701"
+
+    def wanted(self, finding: Finding, source: SourceFile) -> bool:
+        arg = source.arg_at(finding.line, finding.col)
+        return arg is None or arg.annotation is not None  # no type to put in `Annotated[...]`
 
     def plans(self, findings: list[Finding], ctx: FileContext, unsafe: bool) -> list[Plan]:
         by_function: dict[cst.Parameters, dict[cst.Param, Finding]] = {}

@@ -11,6 +11,7 @@ imports.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections.abc import Iterable, Sequence
 
@@ -35,7 +36,8 @@ class Imports:
     def __init__(self, tree: ast.Module) -> None:
         self.from_imports: dict[tuple[str, str], str] = {}  # unconditional, top level
         self.module_aliases: dict[str, str] = {}  # `import typing [as t]`, unconditional, top level
-        self.bindings: dict[str, set[str]] = {}  # name -> "mod.attr" for imports, "" for anything else
+        self._tree = tree
+        self._bindings: dict[str, set[str]] | None = None
         for statement in tree.body:
             if isinstance(statement, ast.ImportFrom) and not statement.level and statement.module:
                 for alias in statement.names:
@@ -45,12 +47,21 @@ class Imports:
                 for alias in statement.names:
                     if alias.asname is not None or "." not in alias.name:
                         self.module_aliases.setdefault(alias.name, alias.asname or alias.name)
-        for node in ast.walk(tree):
-            self._scan(node)
+
+    @property
+    def bindings(self) -> dict[str, set[str]]:
+        """name -> what binds it anywhere in the file: "mod.attr" for imports, "" for
+        anything else (walked on first use: most files never need it)."""
+        if self._bindings is None:
+            self._bindings = {}
+            for node in ast.walk(self._tree):
+                self._scan(node)
+        return self._bindings
 
     def _bind(self, name: str | None, what: str = "") -> None:
         if name:
-            self.bindings.setdefault(name, set()).add(what)
+            assert self._bindings is not None
+            self._bindings.setdefault(name, set()).add(what)
 
     def _scan(self, node: ast.AST) -> None:
         if isinstance(node, ast.ImportFrom):
@@ -112,21 +123,39 @@ class Imports:
 
 
 # --- adding imports ---------------------------------------------------------------------------
+# On the text, with the file's `ast` for positions: parsing a whole file with libcst only to add
+# one line would cost more than all the fixes (and fail on syntax libcst does not know).
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # lines as Python counts them
 
 
-def _is_docstring(statement: cst.BaseStatement) -> bool:
-    small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and statement.body else None
-    return isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
+def split_lines(text: str) -> list[str]:
+    return _LINE.findall(text)
 
 
-def _is_future(statement: cst.BaseStatement) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and any(
-        isinstance(s, cst.ImportFrom) and _module_name(s.module) == "__future__" for s in statement.body
-    )
+def _first_line(statement: ast.stmt) -> int:
+    return min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) and isinstance(statement.value.value, str)
+
+
+def _imported_module(statement: ast.stmt) -> str | None:
+    """The module a top-level import imports from (None when it is not an import)."""
+    if isinstance(statement, ast.ImportFrom):
+        return "." if statement.level else (statement.module or ".")
+    if isinstance(statement, ast.Import):
+        return statement.names[0].name
+    return None
+
+
+def _stdlib(module: str) -> bool:
+    return module.split(".", 1)[0] in sys.stdlib_module_names
 
 
 def _extendable(statement: cst.BaseStatement, module_name: str) -> cst.ImportFrom | None:
-    """A one-line, unparenthesised `from module_name import a, b` at top level."""
+    """A one-line, unparenthesised `from module_name import a, b`, alone on its line."""
     if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
         return None
     small = statement.body[0]
@@ -160,75 +189,90 @@ def _with_names(node: cst.ImportFrom, names: Sequence[str]) -> cst.ImportFrom:
     return node.with_changes(names=rebuilt)
 
 
-def _imported_module(statement: cst.BaseStatement) -> str | None:
-    """The module a top-level import line imports from (None when it is not an import)."""
-    small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and statement.body else None
-    if isinstance(small, cst.ImportFrom):
-        return "." if small.relative else (_module_name(small.module) or ".")
-    if isinstance(small, cst.Import):
-        return _module_name(small.names[0].name) or "."
+def _extended_line(tree: ast.Module, lines: list[str], source: str, names: Sequence[str]) -> tuple[int, str] | None:
+    """(line number, new text) extending an existing one-line `from source import ...`."""
+    for statement in tree.body:
+        if not (
+            isinstance(statement, ast.ImportFrom)
+            and not statement.level
+            and statement.module == source
+            and statement.lineno == statement.end_lineno
+        ):
+            continue
+        line = lines[statement.lineno - 1]
+        body = line.rstrip("\r\n")
+        try:
+            parsed = cst.parse_statement(body + "\n")
+        except cst.ParserSyntaxError:
+            continue  # shares its line with another statement, or a continuation
+        small = _extendable(parsed, source)
+        if small is not None:
+            assert isinstance(parsed, cst.SimpleStatementLine)
+            new = cst.Module(body=[]).code_for_node(parsed.with_changes(body=[_with_names(small, names)]))
+            return statement.lineno, new.rstrip("\n") + line[len(body) :]
     return None
 
 
-def _sorted_position(body: list[cst.BaseStatement], start: int, source: str) -> int | None:
-    """Where `from source import ...` goes among the standard-library imports that open the
-    file (isort's default order: `import x` lines, then `from x import` lines by module), or
-    None when the file does not open with standard-library imports."""
-    end = start
-    while end < len(body) and (imported := _imported_module(body[end])) is not None and _stdlib(imported):
-        if end > start and any(line.comment is None for line in body[end].leading_lines):
-            break  # a blank line ends the group
-        end += 1
-    if end == start:
-        return None
-    for i in range(start, end):
-        small = body[i].body[0]  # type: ignore[attr-defined]
-        if isinstance(small, cst.ImportFrom) and (_module_name(small.module) or "").lower() > source.lower():
-            return i
-    return end
+LineEdit = tuple[int, int, str]  # replace lines [start, end) (0-based) of the original by this text
 
 
-def _stdlib(module: str) -> bool:
-    return module.split(".", 1)[0] in sys.stdlib_module_names
-
-
-def add_imports(module: cst.Module, needs: Iterable[tuple[str, str]]) -> cst.Module:
-    """`module` with `from MODULE import NAME` for each need (existing ones are kept)."""
+def import_edits(tree: ast.Module, lines: list[str], needs: Iterable[tuple[str, str]]) -> list[LineEdit]:
+    """Line edits of the original file adding `from MODULE import NAME` for each need: into
+    an existing one-line `from MODULE import ...`, else a new line among the standard-library
+    imports that open the file (isort's default order), else before the first statement
+    after the docstring and `__future__` imports. Computed on the original `ast` and lines,
+    so they combine with edits of later statements."""
     wanted: dict[str, list[str]] = {}
     for source, name in needs:
         if name not in wanted.setdefault(source, []):
             wanted[source].append(name)
-    if not wanted:
-        return module
-    body = list(module.body)
+    newline = next((line[len(line.rstrip("\r\n")) :] for line in lines if line.endswith(("\n", "\r"))), "\n")
+    edits: list[LineEdit] = []
+    inserts: dict[int, list[str]] = {}
     for source, names in wanted.items():
-        for i, statement in enumerate(body):
-            existing = _extendable(statement, source)
-            if existing is not None:
-                assert isinstance(statement, cst.SimpleStatementLine)
-                body[i] = statement.with_changes(body=[_with_names(existing, names)])
-                break
-        else:
-            index = 0
-            while index < len(body) and (_is_future(body[index]) or (index == 0 and _is_docstring(body[index]))):
-                index += 1
-            line = cst.SimpleStatementLine(
-                body=[cst.ImportFrom(module=cst.parse_expression(source), names=[cst.ImportAlias(name=cst.Name(n)) for n in names])]  # type: ignore[arg-type]
-            )
-            sorted_at = _sorted_position(body, index, source)
-            if sorted_at is not None:  # inside the leading standard-library imports, in isort's order
-                body.insert(sorted_at, line)
-                continue
-            if index < len(body):
-                following = body[index]
-                line = line.with_changes(leading_lines=following.leading_lines)
-                imported = _imported_module(following)
-                if imported is None:  # code follows: a blank line (two before a def or class)
-                    gap = [cst.EmptyLine()] * (2 if isinstance(following, (cst.FunctionDef, cst.ClassDef)) else 1)
-                else:  # our imports are standard library: a blank line before a third-party group
-                    gap = [] if _stdlib(imported) == _stdlib(source) else [cst.EmptyLine()]
-                body[index] = following.with_changes(leading_lines=gap)
-            elif index > 0:
-                line = line.with_changes(leading_lines=[cst.EmptyLine()])
-            body.insert(index, line)
-    return module.with_changes(body=body)
+        extended = _extended_line(tree, lines, source, names)
+        if extended is not None:
+            edits.append((extended[0] - 1, extended[0], extended[1]))
+            continue
+        index, text = _new_line(tree, lines, source, names, newline)
+        inserts.setdefault(index, []).append(text)
+    for index, texts in inserts.items():
+        if index >= len(lines) and lines and not lines[-1].endswith(("\n", "\r")):
+            edits.append((len(lines) - 1, len(lines), lines[-1] + newline))
+        edits.append((index, index, "".join(texts)))
+    return edits
+
+
+def _new_line(tree: ast.Module, lines: list[str], source: str, names: Sequence[str], newline: str) -> tuple[int, str]:
+    new = f"from {source} import {', '.join(names)}{newline}"
+    body = tree.body
+    start = 1 if body and _is_docstring(body[0]) else 0
+    while start < len(body) and isinstance(body[start], ast.ImportFrom) and body[start].module == "__future__":  # type: ignore[attr-defined]
+        start += 1
+    end = start
+    while end < len(body) and (module := _imported_module(body[end])) is not None and _stdlib(module):
+        if end > start and any(not line.strip() for line in lines[(body[end - 1].end_lineno or 1) : body[end].lineno - 1]):
+            break  # a blank line ends the group
+        end += 1
+    if end > start:  # among the standard-library imports, in order
+        before = next((s for s in body[start:end] if isinstance(s, ast.ImportFrom) and (s.module or "").lower() > source.lower()), None)
+        return (before.lineno - 1 if before is not None else (body[end - 1].end_lineno or 1)), new
+    if start < len(body):  # before the first statement (its comments stay above it)
+        following = body[start]
+        module = _imported_module(following)
+        if module is None:
+            new += newline * (2 if isinstance(following, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else 1)
+        elif not _stdlib(module):
+            new += newline
+        return _first_line(following) - 1, new
+    if start:  # nothing but a docstring and `__future__` imports
+        return (body[start - 1].end_lineno or 1), newline + new
+    return len(lines), new
+
+
+def apply_line_edits(lines: list[str], edits: Iterable[LineEdit]) -> str:
+    """Apply non-overlapping line edits (0-based, end exclusive) to the original lines."""
+    result = list(lines)
+    for start, end, text in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        result[start:end] = [text]
+    return "".join(result)
