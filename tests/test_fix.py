@@ -599,3 +599,51 @@ def test_a_broken_fixer_leaves_the_finding(tmp_path: Path, monkeypatch: pytest.M
     before = snapshot(root)
     status, out, _ = fix(root, "FDL701")
     assert status == 1 and snapshot(root) == before and ": FDL701 " in out
+
+
+def test_fdl203_spells_lru_cache_through_an_existing_functools_import(tmp_path: Path) -> None:
+    root = project(tmp_path, {"main.py": """
+        import functools
+        from typing import Annotated
+
+        from fastapi import Depends, FastAPI
+        from pydantic_settings import BaseSettings
+
+        app = FastAPI()
+
+
+        class Settings(BaseSettings):
+            name: str = "app"
+
+
+        # the one settings object
+        def get_settings() -> Settings:
+            return Settings()
+
+
+        @app.get("/")
+        async def read(settings: Annotated[Settings, Depends(get_settings)]):
+            return settings.name
+        """})
+    fix(root, "FDL203")
+    text = (root / "main.py").read_text()
+    assert "# the one settings object\n@functools.lru_cache\ndef get_settings() -> Settings:\n" in text
+    assert text.count("import functools") == 1 and "from functools" not in text
+
+
+def test_write_leaves_a_file_that_changed_meanwhile(tmp_path: Path) -> None:
+    from fastapi_deplint.fix.driver import Change, write
+
+    path = tmp_path / "m.py"
+    path.write_bytes(b"x = 2\n")
+    problems = write([Change(str(path), b"x = 1\n", b"x = 3\n", "x = 1\n", "x = 3\n")])
+    assert path.read_bytes() == b"x = 2\n" and "changed while it was being fixed" in problems[0]
+    path.chmod(0o640)
+    assert write([Change(str(path), b"x = 2\n", b"x = 3\n", "x = 2\n", "x = 3\n")]) == []
+    assert path.read_bytes() == b"x = 3\n" and path.stat().st_mode & 0o777 == 0o640
+
+
+def test_rule_command_says_whether_a_fix_exists() -> None:
+    assert "Autofix: safe (`--fix`)" in run("rule", "FDL403")[1]
+    assert "Autofix: unsafe (`--fix --unsafe-fixes`)" in run("rule", "FDL101")[1]
+    assert "Autofix" not in run("rule", "FDL402")[1]

@@ -427,4 +427,5 @@ def rule(code: str | None, show_all: bool) -> None:
         click.echo(f"# {own.code} {own.name}\n\nFix: {own.summary}\n\n{own.documentation}")
         return
     opt = "" if found.default_enabled else " (opt-in)"
-    click.echo(f"# {found.code} {found.name}{opt}\n\nFix: {found.summary}\n\n{found.documentation()}")
+    autofix = {"safe": "\nAutofix: safe (`--fix`)", "unsafe": "\nAutofix: unsafe (`--fix --unsafe-fixes`)"}.get(found.fixable, "")
+    click.echo(f"# {found.code} {found.name}{opt}\n\nFix: {found.summary}{autofix}\n\n{found.documentation()}")

@@ -5,8 +5,9 @@ libcst's position metadata is costly on a whole file (0.3 s for 20 KB on libcst 
 fixer never sees the whole file: each top-level statement that holds a finding (a `def`, a
 class, an assignment, with its decorators) is cut out as whole lines, parsed on its own and
 handed to the fixers with its line offset (`FileContext`); the rewritten statement is spliced
-back in place. Only adding an import parses the whole file. A statement that libcst cannot
-parse (newer syntax) is skipped with a message, the rest of the file is still fixed.
+back in place. Imports are added on the text, placed with the file's `ast`. A statement that
+libcst cannot parse (newer syntax) is skipped with a message, the rest of the file is still
+fixed.
 
 Plans whose regions overlap are not applied together: the first (in source order) wins and
 the others wait for the next round, when the file is linted again. A result that does not
@@ -33,6 +34,7 @@ from ..graph.model import ProjectGraph
 from ..source import decode, parse_text
 from .base import FileContext, Plan, Span
 from .imports import Imports, LineEdit, apply_line_edits, import_edits, split_lines
+
 
 class CannotFix(Exception):
     """The file (or one statement of it) cannot be handled: unreadable, not decodable, or
@@ -100,7 +102,10 @@ class SourceFile:
             except (RecursionError, MemoryError, ValueError) as exc:
                 self._contexts[group] = CannotFix(f"libcst cannot parse the statement at line {first} ({type(exc).__name__})")
             else:
-                self._contexts[group] = FileContext(self.path, module, first - 1, last - first + 1, graph, facts, self.imports)
+                try:
+                    self._contexts[group] = FileContext(self.path, module, first - 1, last - first + 1, graph, facts, self.imports)
+                except (RecursionError, MemoryError) as exc:  # libcst's codegen recurses per nesting level
+                    self._contexts[group] = CannotFix(f"libcst cannot handle the statement at line {first} ({type(exc).__name__})")
         found = self._contexts[group]
         if isinstance(found, CannotFix):
             raise found
@@ -211,16 +216,19 @@ class _Rewrite(cst.CSTTransformer):
 
 
 def render(source: SourceFile, plans: Sequence[Plan]) -> str:
-    """The file with `plans` applied (`CannotFix` when a needed import cannot be added)."""
+    """The file with `plans` applied (`CannotFix` when libcst cannot rebuild a statement)."""
     by_statement: dict[int, tuple[FileContext, list[Plan]]] = {}
     for plan in plans:
         assert plan.ctx is not None
         by_statement.setdefault(id(plan.ctx), (plan.ctx, []))[1].append(plan)
     edits: list[LineEdit] = []
     for ctx, chosen in by_statement.values():
-        module = ctx.module.visit(_Rewrite(ctx, chosen))
-        assert isinstance(module, cst.Module)
-        edits.append((ctx.offset, ctx.offset + ctx.line_count, module.code))
+        try:
+            module = ctx.module.visit(_Rewrite(ctx, chosen))
+            code = module.code
+        except (RecursionError, MemoryError) as exc:
+            raise CannotFix(f"libcst cannot rebuild the statement at line {ctx.offset + 1} ({type(exc).__name__})") from None
+        edits.append((ctx.offset, ctx.offset + ctx.line_count, code))
     needs = [need for plan in plans for need in plan.imports]
     if needs:
         edits += source.import_edits(needs)
@@ -234,7 +242,7 @@ class FileResult:
     problems: list[str] = field(default_factory=list)  # why some plans were not applied
 
 
-def _attempt(source: SourceFile, plans: Sequence[Plan]) -> str | None:
+def attempt(source: SourceFile, plans: Sequence[Plan]) -> str | None:
     try:
         text = render(source, plans)
     except CannotFix:
@@ -248,7 +256,7 @@ def apply_plans(source: SourceFile, plans: Sequence[Plan]) -> FileResult:
     chosen = compatible(plans)
     if not chosen:
         return FileResult(source.text)
-    text = _attempt(source, chosen)
+    text = attempt(source, chosen)
     if text is not None:
         return FileResult(text, chosen)
     kept: list[Plan] = []

@@ -1,8 +1,8 @@
 """The fix loop: lint, plan, apply, lint again — in memory until the end.
 
-Round after round (at most `MAX_ROUNDS`), every file with fixable findings is parsed with
-libcst, its fixers plan, the compatible plans are applied in one pass and the result is
-checked (`apply.valid`). The new text is staged in `source.overlay`, so the next lint reads
+Round after round (at most `MAX_ROUNDS`), the statements that hold fixable findings are
+parsed with libcst, their fixers plan, the compatible plans of each file are applied in one
+pass and the result is checked (`apply.valid`). The new text is staged in `source.overlay`, so the next lint reads
 it without anything touching the disk; the loop stops when a round changes nothing. Only
 then does `--fix` write the files whose bytes changed (`write`), and `--diff` prints them.
 A finding that comes back after its fix was applied is never fixed again (no ping-pong).
@@ -25,7 +25,7 @@ from ..graph.model import ProjectGraph
 from ..rules.base import Finding
 from ..source import overlay, read_source
 from . import FIXERS
-from .apply import CannotFix, SourceFile, _attempt, apply_plans, compatible, encode, load, plan_edits
+from .apply import CannotFix, SourceFile, apply_plans, attempt, compatible, encode, load, plan_edits
 from .base import SAFE, UNSAFE, FileContext, Plan
 
 MAX_ROUNDS = 4
@@ -166,7 +166,7 @@ def fix(first: Lint, relint: Callable[[], Lint], unsafe: bool, max_rounds: int =
                     source = load(path, read_source(path))
                     plans, problems = plan_file(source, findings, lint.locate, unsafe)
                     result = apply_plans(source, plans)
-                except (CannotFix, OSError, Exception) as exc:  # noqa: BLE001 - one file never stops the others
+                except Exception as exc:  # noqa: BLE001 - one file (or a bug of ours on it) never stops the others
                     skipped[path] = _why(exc)
                     unreadable.add(real)
                     continue
@@ -257,7 +257,7 @@ def annotate(findings: list[Finding], locate: Locate) -> dict[str, str]:
                 if not plans:
                     continue
                 together = compatible(plans)
-                trusted = set(map(id, together)) if _attempt(source, together) is not None else set()
+                trusted = set(map(id, together)) if attempt(source, together) is not None else set()
                 for plan in plans:
                     if any(f.fix is None for f in plan.findings):
                         _describe(source, plan, id(plan) in trusted)
@@ -267,7 +267,7 @@ def annotate(findings: list[Finding], locate: Locate) -> dict[str, str]:
 
 
 def _describe(source: SourceFile, plan: Plan, trusted: bool) -> None:
-    if not trusted and _attempt(source, [plan]) is None:
+    if not trusted and attempt(source, [plan]) is None:
         return
     edits = plan_edits(source, plan)
     if not edits:
@@ -276,10 +276,3 @@ def _describe(source: SourceFile, plan: Plan, trusted: bool) -> None:
     for finding in plan.findings:
         if finding.fix is None:
             finding.fix = fix
-
-
-def applicable(finding: Finding, unsafe: bool) -> bool:
-    """The finding's fix would be applied by `--fix` (with `--unsafe-fixes` when `unsafe`)."""
-    return finding.fix is not None and (finding.fix.get("applicability") == SAFE or unsafe)
-
-
