@@ -21,6 +21,7 @@ from . import __version__
 from .config import OUTPUT_FORMATS, Config, ConfigError, find_project_root, load_config
 from .rules.base import Finding
 
+FIX_REPORT_BUDGET = 3.0  # seconds spent describing fixes in a plain report (not with --fix/--diff)
 COMMANDS = ("check", "graph", "rule")
 
 
@@ -310,7 +311,9 @@ def check(
     if not statistics and output_format in ("full", "concise", "json", "sarif") and _any_fixable(findings):
         from .fix.driver import annotate, locator
 
-        annotate(findings, locate or locator(outcome.projects))  # a file it cannot read just shows no fix
+        left_out = annotate(findings, locate or locator(outcome.projects), budget=None if locate else FIX_REPORT_BUDGET)
+        if any(why.startswith("fix details left out") for why in left_out.values()) and not quiet:
+            click.echo(f"note: fix details left out for some files after {FIX_REPORT_BUDGET:.0f} s; `--diff` shows every fix", err=True)
 
     if statistics:
         click.echo(fmt.statistics_json(findings) if output_format == "json" else fmt.statistics(findings), nl=output_format == "json")

@@ -13,6 +13,8 @@ object (applicability, message, line edits) for the reports.
 
 from __future__ import annotations
 
+import time
+
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -234,15 +236,22 @@ def write(changes: Iterable[Change]) -> list[str]:
 # --- fix objects for reports -----------------------------------------------------------------
 
 
-def annotate(findings: list[Finding], locate: Locate) -> dict[str, str]:
+def annotate(findings: list[Finding], locate: Locate, budget: float | None = None) -> dict[str, str]:
     """Give each fixable finding its `fix` object; returns files that could not be parsed
     (path -> why). A finding keeps `fix=None` when no fix applies to its shape.
+
+    With a `budget` (seconds), files reached after it are left without fix objects.
 
     Each plan's edits are computed on its own statement; whether the file stays valid is
     checked once with all compatible plans applied together (plan by plan only when that
     fails)."""
     skipped: dict[str, str] = {}
+    deadline = time.monotonic() + budget if budget is not None else None
     for path, group in _by_file(findings).items():
+        if deadline is not None and time.monotonic() > deadline:
+            # Describing fixes is a courtesy of the report: never let it dominate the run.
+            skipped[path] = "fix details left out (time budget of the report; `--diff` shows them)"
+            continue
         try:
             source = load(path, read_source(path))
             for unsafe in (False, True):  # a safe fix first; findings without one take an unsafe one
