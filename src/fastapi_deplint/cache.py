@@ -85,9 +85,13 @@ class FactsCache:
         self.root = directory / _generation() / "facts"
 
     @staticmethod
-    def key(data: bytes, module: str, is_package: bool, test_file: bool) -> str:
+    def key(data: bytes, module: str, is_package: bool, display: str) -> str:
+        """Everything extraction depends on: the bytes, the module name (relative imports),
+        package-ness, and whether the path names a test file."""
+        from .source import is_test_file
+
         digest = hashlib.blake2b(data, digest_size=20)
-        digest.update(f"\0{module}\0{is_package:d}{test_file:d}".encode())
+        digest.update(f"\0{module}\0{is_package:d}{is_test_file(Path(display)):d}".encode())
         return digest.hexdigest()
 
     def _path(self, key: str) -> Path:

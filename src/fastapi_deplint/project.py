@@ -14,7 +14,7 @@ from .facts.model import ModuleFacts
 from .graph.link import link
 from .graph.model import ProjectGraph
 from .cache import FactsCache
-from .source import is_relevant, is_test_file, module_name_for, read_facts, read_source
+from .source import is_relevant, module_name_for, read_facts, read_source
 
 
 @dataclass(slots=True)
@@ -136,7 +136,7 @@ def _cached(path: Path, display: str, cache: FactsCache) -> ModuleFacts | None:
         return None
     if not is_relevant(data):  # what `read_facts(prescan=True)` would answer, without a second read
         return ModuleFacts(module=module, path=display, is_package=is_package, deferred=True)
-    return cache.get(cache.key(data, module, is_package, is_test_file(Path(display))), display)
+    return cache.get(cache.key(data, module, is_package, display), display)
 
 
 def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | None = None) -> list[ModuleFacts]:

@@ -397,7 +397,7 @@ def _read_facts(
         return _error(shown, module, is_package, f"cannot read file: {exc.strerror or exc}")
     if prescan and not is_relevant(data):
         return _deferred(shown, module, is_package)
-    key = cache.key(data, module, is_package, is_test_file(Path(shown))) if cache is not None else None
+    key = cache.key(data, module, is_package, shown) if cache is not None else None
     if key is not None:
         hit = cache.get(key, shown)  # type: ignore[union-attr]
         if hit is not None:

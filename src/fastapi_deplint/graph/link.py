@@ -475,30 +475,20 @@ class Linker:
             target_call=(m.module, m.scope, target) if isinstance(target, Call) and target is m.target else None,
         )
 
-    def opaque_list(self, module: str, scope: str, x: X | None) -> bool:
-        """`dependencies=` is given but is not a list we can read (a function parameter, a
-        call): it may carry anything, auth included."""
-        for _ in range(MAX_HOPS):
-            if not isinstance(x, Name):
-                break
-            t = self.resolve(module, scope, x.dotted)
-            if not isinstance(t, RVar) or t.assign.value is None:
-                return True
-            module, scope, x = t.module, t.scope, t.assign.value
-        return x is not None and not isinstance(x, Seq)
-
-    def list_edges(self, module: str, scope: str, x: X | None, origin: str) -> list[Edge]:
+    def list_edges(self, module: str, scope: str, x: X | None, origin: str) -> tuple[list[Edge], bool]:
         """`dependencies=[Depends(a), Security(b)]`, also through a constant:
-        `AUTH = [Depends(a)]` ... `dependencies=AUTH`."""
+        `AUTH = [Depends(a)]` ... `dependencies=AUTH`. The flag says the value is given but is
+        not a list we can read (a function parameter, a call): it may carry anything, auth
+        included."""
         for _ in range(MAX_HOPS):
             if not isinstance(x, Name):
                 break
             t = self.resolve(module, scope, x.dotted)
             if not isinstance(t, RVar) or t.assign.value is None:
-                return []
+                return [], True
             module, scope, x = t.module, t.scope, t.assign.value
         if not isinstance(x, Seq):
-            return []
+            return [], x is not None
         edges: list[Edge] = []
         for item in x.items:
             m = self.marker(module, scope, item)
@@ -506,7 +496,7 @@ class Linker:
                 continue
             node_id = self.callable_node(m.module, m.scope, m.target)
             edges.append(self._edge(node_id, m, self.file_of(module), m.loc if m.module == module else item.loc, origin, None, m.target))
-        return edges
+        return edges, False
 
     def drain(self) -> None:
         """Compute the edges of every node created so far (and of the nodes they create)."""
@@ -546,6 +536,8 @@ class Linker:
                         if kind is None:
                             continue
                         router_id = f"{module}:{scope}:{name}"
+                        origin = "app" if kind[0] == "app" else "router"
+                        edges, opaque = self.list_edges(module, scope, _kw(a.value, "dependencies"), origin)
                         self.routers[router_id] = Router(
                             id=router_id,
                             kind=kind[0],
@@ -554,9 +546,9 @@ class Linker:
                             file=facts.path,
                             loc=a.loc,
                             prefix=_lit_str(_kw(a.value, "prefix")) or "",
-                            edges=self.list_edges(module, scope, _kw(a.value, "dependencies"), "app" if kind[0] == "app" else "router"),
+                            edges=edges,
                             class_name=kind[1],
-                            opaque_dependencies=self.opaque_list(module, scope, _kw(a.value, "dependencies")),
+                            opaque_dependencies=opaque,
                         )
 
     def router_of(self, module: str, scope: str, x: X | None, hops: int = 0) -> str | None:
@@ -631,6 +623,7 @@ class Linker:
         if path is None:
             path = "{?}"
         endpoint_id = self.function_node(endpoint_module, fn.qualname)
+        decorator_edges, opaque = self.list_edges(module, scope, _kw(call, "dependencies"), "decorator")
         self.routes.append(
             Route(
                 endpoint=endpoint_id,
@@ -644,11 +637,11 @@ class Linker:
                 router=router_id,
                 is_async=fn.is_async,
                 is_websocket=methods == ["WEBSOCKET"],
-                decorator_edges=self.list_edges(module, scope, _kw(call, "dependencies"), "decorator"),
+                decorator_edges=decorator_edges,
                 param_edges=[],
                 function=fn,
                 decorator_index=index,
-                opaque_dependencies=self.opaque_list(module, scope, _kw(call, "dependencies")),
+                opaque_dependencies=opaque,
             )
         )
 
@@ -677,15 +670,16 @@ class Linker:
         child = self.router_of(module, scope, child_x)
         if parent is None or child is None or parent == child:
             return
+        edges, opaque = self.list_edges(module, scope, _kw(call, "dependencies"), "include")
         self.includes.append(
             Include(
                 parent=parent,
                 child=child,
                 prefix=_lit_str(_kw(call, "prefix")) or "",
-                edges=self.list_edges(module, scope, _kw(call, "dependencies"), "include"),
+                edges=edges,
                 file=self.file_of(module),
                 loc=call.loc,
-                opaque_dependencies=self.opaque_list(module, scope, _kw(call, "dependencies")),
+                opaque_dependencies=opaque,
             )
         )
 
