@@ -100,9 +100,10 @@ def download(workdir: Path, only: str | None) -> list[Path]:
             continue
         target = src / name
         if not target.is_dir():
-            args = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(dl / name), req]
+            # never installed, only read: the running Python's version does not matter
+            args = [sys.executable, "-m", "pip", "download", "--no-deps", "--ignore-requires-python", "-q", "-d", str(dl / name), req]
             if want_sdist:
-                args[5:5] = ["--no-binary", ":all:"]
+                args[6:6] = ["--no-binary", ":all:"]
             subprocess.run(args, check=True)
             (artifact,) = list((dl / name).iterdir())
             target.mkdir()

@@ -30,29 +30,29 @@ CODES = ["FDL101", "FDL401", "FDL900", "FDL901"]
 TIMEOUT = 120  # seconds for one CLI run over the whole hostile tree
 Key = tuple[str, int, str]
 
-# Every file mentions FastAPI, so the pre-scan cannot skip it: each is really read.
+# Every file names `Depends`, so the pre-scan cannot skip it: each is really read.
 LEAK = "from fastapi import Depends, FastAPI\nfrom app.database import SessionLocal\n"
 HOSTILE_FILES: dict[str, bytes] = {
     "syntax_error.py": b"from fastapi import Depends\ndef f(:\n    pass\n",
-    "null_byte.py": b"import fastapi\nx = 1\x00\n",
-    "latin1_undeclared.py": b"import fastapi\nx = '\xe9'\n",
-    "latin1_declared.py": b"# -*- coding: latin-1 -*-\nimport fastapi\nx = '\xe9'\n",
-    "unknown_codec.py": b"# -*- coding: klingon -*-\nimport fastapi\n",
-    "utf16_cookie.py": b"# coding: utf-16\nimport fastapi\n",
-    "bytes_codec.py": b"# coding: hex\nimport fastapi\n",
-    "bom_and_cookie_disagree.py": b"\xef\xbb\xbf# coding: latin-1\nimport fastapi\n",
-    "bom_crlf.py": b"\xef\xbb\xbfimport fastapi\r\ny = 2\r\n",
+    "null_byte.py": b"from fastapi import Depends\nx = 1\x00\n",
+    "latin1_undeclared.py": b"from fastapi import Depends\nx = '\xe9'\n",
+    "latin1_declared.py": b"# -*- coding: latin-1 -*-\nfrom fastapi import Depends\nx = '\xe9'\n",
+    "unknown_codec.py": b"# -*- coding: klingon -*-\nfrom fastapi import Depends\n",
+    "utf16_cookie.py": b"# coding: utf-16\nfrom fastapi import Depends\n",
+    "bytes_codec.py": b"# coding: hex\nfrom fastapi import Depends\n",
+    "bom_and_cookie_disagree.py": b"\xef\xbb\xbf# coding: latin-1\nfrom fastapi import Depends\n",
+    "bom_crlf.py": b"\xef\xbb\xbffrom fastapi import Depends\r\ny = 2\r\n",
     "empty.py": b"",
     "blank.py": b"\n\n   \n\t\n",
-    "python2.py": b"import fastapi\nprint 'hello'\n",
-    "deep_parentheses.py": b"import fastapi\nx = " + b"(" * 5000 + b"1" + b")" * 5000 + b"\n",
-    "deep_unary.py": b"import fastapi\nx = " + b"not " * 100_000 + b"y\n",
-    "deep_indent.py": b"import fastapi\n" + b"".join(b" " * i + b"if x:\n" for i in range(101)) + b" " * 101 + b"pass\n",
+    "python2.py": b"from fastapi import Depends\nprint 'hello'\n",
+    "deep_parentheses.py": b"from fastapi import Depends\nx = " + b"(" * 5000 + b"1" + b")" * 5000 + b"\n",
+    "deep_unary.py": b"from fastapi import Depends\nx = " + b"not " * 100_000 + b"y\n",
+    "deep_indent.py": b"from fastapi import Depends\n" + b"".join(b" " * i + b"if x:\n" for i in range(101)) + b" " * 101 + b"pass\n",
     # deep but valid: the parser takes them, the extractor must too (it recurses per level)
-    "deep_calls.py": b"import fastapi\ndef f():\n    return g" + b"()" * 2500 + b"\n",
-    "deep_attributes.py": b"import fastapi\ndef f():\n    return a" + b".b" * 2500 + b"\n",
-    "deep_sum.py": b"import fastapi\ndef f():\n    return 1" + b" + 1" * 2500 + b"\n",
-    "deep_blocks.py": b"import fastapi\ndef f():\n" + b"".join(b" " * (4 + i) + b"for x in y:\n" for i in range(95)) + b" " * 99 + b"pass\n",
+    "deep_calls.py": b"from fastapi import Depends\ndef f():\n    return g" + b"()" * 2500 + b"\n",
+    "deep_attributes.py": b"from fastapi import Depends\ndef f():\n    return a" + b".b" * 2500 + b"\n",
+    "deep_sum.py": b"from fastapi import Depends\ndef f():\n    return 1" + b" + 1" * 2500 + b"\n",
+    "deep_blocks.py": b"from fastapi import Depends\ndef f():\n" + b"".join(b" " * (4 + i) + b"for x in y:\n" for i in range(95)) + b" " * 99 + b"pass\n",
     # deep and with a fixable finding: the CLI's fix description (libcst) must cope too
     "deep_with_leak.py": (
         LEAK + "def get_deep_leak():\n    return SessionLocal()\n\ndef deep():\n    return 1" + " + 1" * 2500 + "\n\n"
@@ -119,7 +119,7 @@ def build_hostile_tree(dest: Path) -> Path:
     (app / "unrelated_broken.py").write_bytes(b"def g(:\n")  # never reached: never parsed
     # a directory named like a module, containing a good module
     (app / "folder.py").mkdir()
-    (app / "folder.py" / "inside.py").write_text("import fastapi\nX = 1\n")
+    (app / "folder.py" / "inside.py").write_text("from fastapi import Depends\nX = 1\n")
     # symlinks: a loop between two `.py` links, a dangling one (an editor lock file), a
     # directory link back to the root (not followed: no endless walk), a link to a good file
     (app / "loop_a.py").symlink_to("loop_b.py")

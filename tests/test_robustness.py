@@ -36,12 +36,12 @@ def test_hostile_files_do_not_hide_real_findings(tree: Path) -> None:
     app = tree / "app"
     # every hostile file mentions FastAPI, so the pre-scan cannot skip it
     (app / "broken.py").write_text("from fastapi import Depends\ndef f(:\n    pass\n")
-    (app / "nul.py").write_bytes(b"import fastapi\nx = 1\x00\n")
-    (app / "latin.py").write_bytes(b"import fastapi\nx = '\xe9'\n")
-    (app / "badcookie.py").write_bytes(b"# -*- coding: klingon -*-\nimport fastapi\n")
-    (app / "bom.py").write_bytes(b"\xef\xbb\xbfimport fastapi\r\ny = 2\n")
+    (app / "nul.py").write_bytes(b"from fastapi import Depends\nx = 1\x00\n")
+    (app / "latin.py").write_bytes(b"from fastapi import Depends\nx = '\xe9'\n")
+    (app / "badcookie.py").write_bytes(b"# -*- coding: klingon -*-\nfrom fastapi import Depends\n")
+    (app / "bom.py").write_bytes(b"\xef\xbb\xbffrom fastapi import Depends\r\ny = 2\n")
     (app / "empty.py").write_bytes(b"")
-    (app / "deep.py").write_text("import fastapi\nx = " + "(" * 5000 + "1" + ")" * 5000 + "\n")
+    (app / "deep.py").write_text("from fastapi import Depends\nx = " + "(" * 5000 + "1" + ")" * 5000 + "\n")
     (app / "unrelated_broken.py").write_text("def g(:\n")  # never imported, never parsed: not reported
     (app / "dir.py").mkdir()
     (app / "loop").symlink_to(app)
@@ -226,8 +226,8 @@ def test_large_files_are_scanned_in_chunks_and_never_parsed(tmp_path: Path, monk
     monkeypatch.setattr(source, "MAX_PARSE_BYTES", 4096)
     monkeypatch.setattr(source, "_CHUNK", 1000)
     filler = b"x = 1\n" * 2000
-    (tmp_path / "tail.py").write_bytes(filler + b"import fastapi\n")  # mentioned past the first chunks
-    (tmp_path / "split.py").write_bytes(filler[:4094] + b"fastapi" + filler)  # word across a chunk edge
+    (tmp_path / "tail.py").write_bytes(filler + b"from fastapi import Depends\n")  # mentioned past the first chunks
+    (tmp_path / "split.py").write_bytes(filler[:4094] + b"Depends" + filler)  # word across a chunk edge
     (tmp_path / "none.py").write_bytes(filler)
     got = {p.name: source.read_facts(p, prescan=True) for p in sorted(tmp_path.iterdir())}
     assert got["none.py"].deferred and got["none.py"].error is None

@@ -14,7 +14,7 @@ from .facts.model import ModuleFacts
 from .graph.link import link
 from .graph.model import ProjectGraph
 from .cache import FactsCache
-from .source import is_relevant, module_name_for, read_facts, read_source
+from .source import deferred_facts, is_relevant, module_name_for, read_facts, read_source
 
 
 @dataclass(slots=True)
@@ -63,24 +63,27 @@ def build_project(
     errors: list[tuple[str, str]] = []
     files = list(iter_python_files(paths, exclude, errors))
     scanned = collect_facts_parallel(files, jobs if jobs is not None else (os.cpu_count() or 1), cache)
-    if src_roots:
-        scanned = [_under_src_roots(f, tuple(src_roots)) for f in scanned]
-    facts = [f for f in scanned if not f.deferred]
-    modules = unique_modules(f for f in facts if f.error is None)
+    with gc_paused():  # the heap is all live facts by now: a collection would only rescan them
+        if src_roots:
+            scanned = [_under_src_roots(f, tuple(src_roots)) for f in scanned]
+        facts = [f for f in scanned if not f.deferred]
+        # parsed and deferred modules share one namespace: two namespace-package files with one
+        # name must both stay reachable, whichever of them the pre-scan deferred
+        named = unique_modules(f for f in scanned if f.error is None)
+        modules = {name: f for name, f in named.items() if not f.deferred}
 
-    def load(name: str, path: str) -> ModuleFacts:
-        loaded = read_facts(Path(path), path, src_roots=tuple(src_roots), cache=cache)
-        loaded.module = name
-        facts.append(loaded)  # its FDL901, if any, is reported like any other file's
-        return loaded
+        def load(name: str, path: str) -> ModuleFacts:
+            loaded = read_facts(Path(path), path, src_roots=tuple(src_roots), cache=cache)
+            loaded.module = name
+            facts.append(loaded)  # its FDL901, if any, is reported like any other file's
+            return loaded
 
-    deferred = {
-        f.module: (f.path, lambda name, path=f.path: load(name, path))
-        for f in scanned
-        if f.deferred and f.module not in modules
-    }
-    with gc_paused():
+        deferred = {name: (f.path, lambda name, path=f.path: load(name, path)) for name, f in named.items() if f.deferred}
         graph = link(modules, deferred)
+        if graph.resolver is not None:
+            for f in named.values():
+                for name, callee in f.global_calls.items():
+                    graph.resolver.deferred_calls.setdefault(name, set()).add(callee)
     # The facts and graph live until the process ends: keep the cyclic GC from rescanning
     # them on every later collection (it cost more than rendering the JSON).
     gc.freeze()
@@ -135,7 +138,7 @@ def _cached(path: Path, display: str, cache: FactsCache) -> ModuleFacts | None:
     except (OSError, ValueError):
         return None
     if not is_relevant(data):  # what `read_facts(prescan=True)` would answer, without a second read
-        return ModuleFacts(module=module, path=display, is_package=is_package, deferred=True)
+        return deferred_facts(display, module, is_package, data)
     return cache.get(cache.key(data, module, is_package, display), display)
 
 

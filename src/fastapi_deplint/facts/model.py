@@ -186,6 +186,8 @@ class ModuleFacts:
     error_loc: Loc | None = None
     test_file: bool = False
     deferred: bool = False  # not parsed yet: the pre-scan found nothing FastAPI in it
+    # deferred modules only: module-level `NAME = callee(...)` seen by the pre-scan (NAME -> callee)
+    global_calls: dict[str, str] = field(default_factory=dict)
 
     def scope_assigns(self, scope: str) -> dict[str, list[Assign]]:
         return self.assigns.get(scope, {})

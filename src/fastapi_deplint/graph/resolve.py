@@ -9,10 +9,12 @@ re-exports through `__init__`, `TYPE_CHECKING`). Names leading outside the proje
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..facts.model import Assign, Call, Class, ModuleFacts, Name, Sub
+from ..source import read_source
 
 MAX_HOPS = 32
 # Libraries whose names must stay external even when a copy of them sits in the analysed tree
@@ -79,6 +81,13 @@ class Resolver:
         self.modules = modules
         self.deferred = deferred or {}
         self._suffix_index: dict[str, list[str]] | None = None
+        # while False (`resolve_loaded`), deferred modules are not loaded: the first one reached
+        # is remembered in `blocked`
+        self.loading = True
+        self.blocked: str | None = None
+        self._sources: dict[str, bytes] = {}
+        # module-level `NAME = callee(...)` of the deferred modules, from the pre-scan
+        self.deferred_calls: dict[str, set[str]] = {}
 
     def _build_suffix_index(self) -> dict[str, list[str]]:
         """Every dotted tail of each module's name *and of its file path*, so imports written
@@ -103,6 +112,10 @@ class Resolver:
         return {k: sorted(v) for k, v in index.items()}
 
     def _load(self, name: str) -> bool:
+        if not self.loading:
+            if self.blocked is None and name in self.deferred:
+                self.blocked = name
+            return False
         entry = self.deferred.pop(name, None)
         if entry is None:
             return False
@@ -111,6 +124,62 @@ class Resolver:
             return False
         self.modules[name] = facts
         return True
+
+    def resolve_loaded(self, module: str, scope: str, dotted: str) -> tuple[Target, str | None]:
+        """`resolve` over the modules parsed so far, parsing nothing: (target, None), or (what
+        it found, the deferred module that stood in the way) when the answer needs one. Lets a
+        question asked of every name (is this a router class? an `Annotated` alias? a
+        module-level client?) decide cheaply whether a module the pre-scan skipped can matter."""
+        with self.parsed_only() as blocked:
+            target = self.resolve(module, scope, dotted)
+        return target, blocked[0] if blocked else None
+
+    @contextmanager
+    def parsed_only(self) -> Iterator[list[str]]:
+        """Within the block nothing is parsed; afterwards the list holds the deferred module
+        that was needed first, if any."""
+        saved = self.loading, self.blocked
+        self.loading, self.blocked = False, None
+        blocked: list[str] = []
+        try:
+            yield blocked
+        finally:
+            if self.blocked is not None:
+                blocked.append(self.blocked)
+            self.loading, self.blocked = saved
+
+    def resolve_when(self, module: str, scope: str, dotted: str, may_matter: Callable[[bytes], bool]) -> Target:
+        """`resolve`, parsing a deferred module on the way only when `may_matter(its bytes)`;
+        otherwise None. For questions asked of every name a function uses, where a textual
+        test can rule most modules out (`FDL201` looks for `NAME = Ctor(...)`)."""
+        for _ in range(MAX_HOPS):
+            target, blocked = self.resolve_loaded(module, scope, dotted)
+            if blocked is None:
+                return target
+            if not may_matter(self.deferred_source(blocked)) or not self.load(blocked):
+                return None
+        return None
+
+    def deferred_source(self, name: str) -> bytes:
+        """The bytes of a deferred module (empty when unreadable), read once."""
+        cached = self._sources.get(name)
+        if cached is None:
+            path = self.deferred_path(name)
+            try:
+                cached = read_source(path) if path is not None else b""
+            except OSError:
+                cached = b""
+            self._sources[name] = cached
+        return cached
+
+    def load(self, name: str) -> bool:
+        """Parse a deferred module now (True when it joined `modules`)."""
+        self._sources.pop(name, None)
+        return name in self.modules or self._load(name)
+
+    def deferred_path(self, name: str) -> str | None:
+        entry = self.deferred.get(name)
+        return entry[0] if entry is not None else None
 
     # -- modules ------------------------------------------------------------------------------
     def find_module(self, name: str) -> str | None:

@@ -31,6 +31,7 @@ import re
 
 from ..config import Config
 from ..facts.model import Call, Function, Lit, Name, X
+from ..facts.text import function_text_matches
 from ..graph.model import Edge, Mount, Node, ProjectGraph, Route
 from ..graph.resolve import RClass, RExternal
 from ._resources import external_of, project_function
@@ -80,6 +81,9 @@ AUTH_EXCEPTION = re.compile(
     r"autherror|authenticationerror|authorizationerror|invalidtoken|invalidcredentials|credentials_?exception",
     re.IGNORECASE,
 )
+# what the text of a function that raises an auth error contains (see `facts.text`)
+_AUTH_TEXT = re.compile(rb"40[13]|" + AUTH_EXCEPTION.pattern.encode(), re.IGNORECASE)
+_AUTH_TEXT_WEAK = re.compile(_AUTH_TEXT.pattern + rb"|HTTPException", re.IGNORECASE)
 TOKEN_PARAM = re.compile(r"token|api_?key|apikey|authorization|credential|secret|password|passwd|bearer|jwt", re.IGNORECASE)
 
 
@@ -137,7 +141,8 @@ class AuthIndex:
         )
         if not result and depth == 0:
             for call in fn.calls:
-                found = project_function(self.graph, module, fn.qualname, call.callee)
+                test = function_text_matches(call.callee.rsplit(".", 1)[-1], _AUTH_TEXT_WEAK if self.weak else _AUTH_TEXT)
+                found = project_function(self.graph, module, fn.qualname, call.callee, test)
                 if found is not None and found[1] is not fn and self.function_is_auth(found[0], found[1], depth + 1):
                     result = True
                     break

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..facts import detail
 from ..facts.expr import to_x
+from ..facts.text import function_texts
 from ..facts.model import Assign, Call, CallSite, Function, Loc, Name, Opaque, Sub, X
 from ..graph.model import Node, ProjectGraph
 from ..graph.resolve import RAttr, RClass, RExternal, RFunc, RModule, RParam, RVar, Target
@@ -283,7 +286,7 @@ class Kinds:
             return None
         if not isinstance(ann, Name):
             return None
-        t = self.r.resolve(module, scope, ann.dotted)
+        t = self.r.resolve_when(module, scope, ann.dotted, may_define_kind)
         if isinstance(t, RExternal):
             return TYPE_KINDS.get(t.dotted)
         if isinstance(t, RClass):
@@ -444,7 +447,7 @@ class Kinds:
                 return TRANSITIONS.get((rk, method)) or None
         if dotted in BUILTIN_NAMES and not bound_in_module(self.graph, module, scope, dotted):
             return CALL_KINDS.get(f"builtins.{dotted}")
-        t = self.r.resolve(module, scope, dotted)
+        t = self.r.resolve_when(module, scope, dotted, may_make_kind(dotted))
         if isinstance(t, RExternal):
             return self.external_call_kind(module, scope, t.dotted, call)
         if isinstance(t, RVar):
@@ -728,16 +731,89 @@ def _own_nodes(node: ast.AST | None) -> list[ast.AST]:
     return result
 
 
-def resolved_function(graph: ProjectGraph, module: str, scope: Scope, callee: str) -> tuple[str, Function] | None:
+# -- textual tests: may a module the pre-scan skipped matter here? ------------------------------
+# Parsing a module costs ~1000x a substring test; these keep the rules from parsing every module
+# an async route calls into (litellm: 423 modules) when its text cannot hold what they look for.
+
+def _alternatives(words: set[str]) -> bytes:
+    return b"|".join(re.escape(w.encode()) for w in sorted(words, key=len, reverse=True))
+
+
+_BLOCKING_DOTTED = {d for d in (*BLOCKING_CALLS, *CALL_KINDS) if not d.startswith("builtins.") and "()" not in d}
+_LIBRARIES = {d.split(".", 1)[0] for d in _BLOCKING_DOTTED}
+# a blocking function or constructor called by its dotted name (`requests.get(`, `time.sleep(`)
+_STRONG = re.compile(rb"\b(?:%s)\s*\(" % _alternatives(_BLOCKING_DOTTED | set(FILE_OPENERS)))
+# ... or by its bare name, imported from its library (`from time import sleep`)
+_BARE = re.compile(rb"(?<![\w.])(?:%s)\s*\(" % _alternatives({d.rsplit(".", 1)[-1] for d in _BLOCKING_DOTTED}))
+_FROM_LIBRARY = re.compile(rb"^[ \t]*from[ \t]+(?:%s)\b" % _alternatives(_LIBRARIES), re.MULTILINE)
+_CONSTRUCTORS = {d.rsplit(".", 1)[-1] for d in (*CALL_KINDS, *TYPE_KINDS)} | set(FILE_OPENERS)
+# a method that blocks on a value of a blocking kind (`.query(`, `.commit(`, `.read_text(`)
+_KIND_METHOD = re.compile(rb"\.(?:%s)\s*\(" % _alternatives({m for m in KIND_METHODS if m.isidentifier()}))
+_KIND_WORD = re.compile(rb"\b(?:%s)\b" % _alternatives(_CONSTRUCTORS))
+# a module-level value of a blocking kind (`redis_client = Redis(...)`)
+_GLOBAL_VALUE = re.compile(rb"^[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*[\w.]*\b(?:%s)\s*\(" % _alternatives(_CONSTRUCTORS), re.MULTILINE)
+_TYPE_WORDS = tuple(sorted({k.rsplit(".", 1)[-1].encode() for k in TYPE_KINDS}))
+
+
+def may_block(callee: str, passes_values: bool) -> Callable[[bytes], bool]:
+    """Test of a module's text: may the function `callee` names make a blocking call? It may
+    when its text calls a blocking function or constructor, or a blocking method (`.query(`)
+    on something that can be of a blocking kind: a value of a blocking kind the caller hands
+    it (`passes_values`), a value its own text types or builds (`db: Session`, `Path(...)`), or
+    a module-level value built by a blocking constructor (`client = Redis(...)`)."""
+    name = callee.rsplit(".", 1)[-1]
+    return lambda data: _may_block(data, name, passes_values)
+
+
+@functools.lru_cache(maxsize=4096)  # one helper is called from many routes
+def _may_block(data: bytes, name: str, passes_values: bool) -> bool:
+    for text in function_texts(data, name):
+        if _STRONG.search(text) or (_BARE.search(text) and _FROM_LIBRARY.search(data)):
+            return True
+        if _KIND_METHOD.search(text) and (passes_values or _KIND_WORD.search(text) or _GLOBAL_VALUE.search(data)):
+            return True
+    return False  # no such function here (a class, a re-export): nothing a helper check can use
+
+
+def may_make_kind(callee: str) -> Callable[[bytes], bool]:
+    """Test of a module's text: may calling `callee` give a value of a blocking kind? A class
+    may derive from a blocking type; a function's text must build or type one; a name bound
+    at module level may be a blocking constructor or maker (`SessionLocal = sessionmaker(...)`)."""
+    name = callee.rsplit(".", 1)[-1]
+
+    def test(data: bytes) -> bool:
+        if name[:1].isupper() and may_define_kind(data):
+            return True
+        texts = list(function_texts(data, name))
+        if texts:
+            return any(_KIND_WORD.search(text) for text in texts)
+        return _GLOBAL_VALUE.search(data) is not None or name.encode() in data and b"import" in data
+
+    return test
+
+
+def may_define_kind(data: bytes) -> bool:
+    """Test of a module's text: may it define a type of a blocking kind (`class DB(Session)`,
+    `SessionDep = Annotated[Session, ...]`)?"""
+    return any(word in data for word in _TYPE_WORDS)
+
+
+def resolved_function(
+    graph: ProjectGraph, module: str, scope: Scope, callee: str, may_matter: Callable[[bytes], bool] | None = None
+) -> tuple[str, Function] | None:
     """The project function or method a call invokes: a plain name, a module attribute, a
-    method of a module-level instance, of `self`, or of a parameter typed with a project class."""
+    method of a module-level instance, of `self`, or of a parameter typed with a project class.
+    With `may_matter`, a deferred module is parsed on the way only when its text passes it."""
     r = graph.resolver
     if r is None or not callee or callee.startswith("?") or "()" in callee:
         return None
     head, _, rest = callee.partition(".")
     if head in BUILTIN_NAMES and not bound_in_module(graph, module, scope.fn.qualname, head):
         return None
-    t: Target = r.resolve(module, scope.fn.qualname, callee)
+    if may_matter is not None:
+        t: Target = r.resolve_when(module, scope.fn.qualname, callee, may_matter)
+    else:
+        t = r.resolve(module, scope.fn.qualname, callee)
     if t is None and rest and "." not in rest:
         cls: RClass | None = None
         if head == "self" and scope.fn.class_name is not None and scope.fn.params and scope.fn.params[0].name == "self":

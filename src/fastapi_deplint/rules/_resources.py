@@ -7,6 +7,8 @@ project functions that merely share a name stay silent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..facts.model import Call, Function, Name
 from ..graph.model import ProjectGraph
 from ..graph.resolve import RExternal, RFunc, RVar
@@ -103,11 +105,17 @@ def resource_kind(graph: ProjectGraph, module: str, fn: Function, callee: str, e
     return None
 
 
-def project_function(graph: ProjectGraph, module: str, scope: str, callee: str) -> tuple[str, Function] | None:
-    """The project function a callee names (for "one call deep" analyses)."""
+def project_function(
+    graph: ProjectGraph, module: str, scope: str, callee: str, may_matter: Callable[[bytes], bool] | None = None
+) -> tuple[str, Function] | None:
+    """The project function a callee names (for "one call deep" analyses). With `may_matter`,
+    a deferred module on the way is parsed only when its text passes that test."""
     if graph.resolver is None or not callee or callee.startswith("?"):
         return None
-    t = graph.resolver.resolve(module, scope, callee)
+    if may_matter is not None:
+        t = graph.resolver.resolve_when(module, scope, callee, may_matter)
+    else:
+        t = graph.resolver.resolve(module, scope, callee)
     if isinstance(t, RFunc):
         facts = graph.modules.get(t.module)
         fn = facts.functions.get(t.qualname) if facts else None

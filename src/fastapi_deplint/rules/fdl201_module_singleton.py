@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..facts.model import Assign, Call, Function, Name
@@ -112,7 +112,8 @@ class ModuleLevelSingleton(Rule):
         for user in request_functions(ctx):
             fn = user.function
             for name in sorted(used_names(fn)):
-                target = resolver.resolve(user.module, fn.qualname, name)
+                # a module the pre-scan skipped is parsed only when it may bind the name to a call
+                target = resolver.resolve_when(user.module, fn.qualname, name, may_bind_call(graph, user.module, fn, name))
                 if not isinstance(target, RVar) or target.scope != "":
                     continue
                 facts = graph.modules.get(target.module)
@@ -134,6 +135,34 @@ class ModuleLevelSingleton(Rule):
                     "and inject it with `Depends`",
                     symbol=target.assign.name,
                 )
+
+
+def may_bind_call(graph: ProjectGraph, module: str, fn: Function, name: str) -> Callable[[bytes], bool]:
+    """May a module the pre-scan deferred hold the singleton `name` (or the name it was
+    imported as) stands for? Only if some deferred module binds that name at module level to
+    a call that could build one (`client = httpx.Client()`, `db = SessionLocal()`), as the
+    pre-scan recorded (`ModuleFacts.global_calls`); then the module on the way is parsed."""
+    words = {name.rsplit(".", 1)[-1]}
+    facts = graph.modules.get(module)
+    resolver = graph.resolver
+    if facts is not None and resolver is not None:
+        head = name.split(".", 1)[0]
+        for scope in resolver.scope_chain(facts, fn.qualname):
+            imported = facts.imports.get(scope, {}).get(head)
+            if imported is not None and imported.attr:
+                words.add(imported.attr)
+    calls = resolver.deferred_calls if resolver is not None else {}
+    found = any(_may_build(callee) for w in words for callee in calls.get(w, ()))
+    return lambda data: found
+
+
+_BUILDER_WORDS = ("Service", "Repo", "DAO", "Dao", "Client", "client", "Session", "session", "Connection", "connect",
+                  "Engine", "engine", "Redis", "redis", "Mongo", "Pool", "pool")
+
+
+def _may_build(callee: str) -> bool:
+    last = callee.rsplit(".", 1)[-1]
+    return any(word in last for word in _BUILDER_WORDS) or callee in CLIENT_CLASSES or callee in EXTERNAL_CLIENTS
 
 
 def used_names(fn: Function) -> set[str]:

@@ -18,6 +18,7 @@ from ._blocking import (
     Kinds,
     Scope,
     decorator_names,
+    may_block,
     resolved_function,
 )
 from .base import Context, Finding, Rule
@@ -213,7 +214,7 @@ class BlockingCallInAsync(Rule):
         caller: Target,
     ) -> tuple[str, str, Blocking] | None:
         """A sync project function called here that blocks: (its name, module, first blocking call)."""
-        hit = resolved_function(graph, scope.module, scope, call.callee)
+        hit = resolved_function(graph, scope.module, scope, call.callee, may_block(call.callee, any(n in scope.params for n in call.arg_names)))
         if hit is None:
             return None
         module, helper = hit
@@ -284,7 +285,7 @@ class BlockingCallInAsync(Rule):
         targets: dict[tuple[str, str], Target],
         helpers: dict[tuple[str, str], Target],
     ) -> None:
-        hit = resolved_function(graph, scope.module, scope, call.callee)
+        hit = resolved_function(graph, scope.module, scope, call.callee, may_block(call.callee, any(n in scope.params for n in call.arg_names)))
         if hit is not None and hit[1].is_async and hit[1] is not scope.fn:
             self._add_helper(graph, kinds, scope, call, hit[0], hit[1], caller, targets, helpers)
 

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Where one `check` spends its time, phase by phase (a developer's tool, not a test).
+
+    python bench/phases.py PATH... [--cache] [--select ALL] [--jobs N]
+
+Prints wall seconds for discovery, per-file facts (parallel, as `check` does), linking, each
+rule, and describing fixes for the report, without a profiler's distortion. With `--cache`
+the session cache is used as `check` would (run twice to see the warm figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from fastapi_deplint import containment, engine  # noqa: E402
+from fastapi_deplint.cache import session_cache  # noqa: E402
+from fastapi_deplint.config import load_config, src_roots  # noqa: E402
+from fastapi_deplint.graph.link import link  # noqa: E402
+from fastapi_deplint.project import collect_facts_parallel, unique_modules  # noqa: E402
+from fastapi_deplint.rules.base import Context  # noqa: E402
+from fastapi_deplint.source import read_facts  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("paths", nargs="+", type=Path)
+    parser.add_argument("--cache", action="store_true")
+    parser.add_argument("--select", default=None)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    if not args.cache:
+        os.environ["FASTAPI_DEPLINT_NO_CACHE"] = "1"
+    config = load_config(args.paths, overrides={"select": args.select} if args.select else {})
+    rows: list[tuple[str, float]] = []
+    t = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        rows.append((name, now - t))
+        t = now
+
+    excludes = (*config.exclude, *config.extend_exclude)
+    files = list(engine.iter_python_files(args.paths, excludes, [], engine.ignore_predicate(config, args.paths)))
+    lap(f"discover ({len(files)} files)")
+    scanned = collect_facts_parallel(files, args.jobs, session_cache())
+    gc.disable()  # as `build_project` and `engine.run` do
+    parsed = [f for f in scanned if not f.deferred]
+    lap(f"facts ({len(parsed)} parsed, {len(scanned) - len(parsed)} deferred)")
+    named = unique_modules(f for f in scanned if f.error is None)
+    modules = {name: f for name, f in named.items() if not f.deferred}
+    loaded: list[str] = []
+
+    def load(name: str, path: str) -> object:
+        loaded.append(name)
+        facts = read_facts(Path(path), path, src_roots=tuple(src_roots(config)), cache=session_cache())
+        facts.module = name
+        return facts
+
+    deferred = {name: (f.path, lambda name, path=f.path: load(name, path)) for name, f in named.items() if f.deferred}
+    graph = link(modules, deferred)
+    for f in named.values():  # as `build_project` does
+        for name, callee in f.global_calls.items():
+            graph.resolver.deferred_calls.setdefault(name, set()).add(callee)
+    lap(f"link ({len(loaded)} deferred modules loaded)")
+    ctx = Context(graph, config)
+    total = 0.0
+    per_rule: list[tuple[str, float, int, int]] = []
+    for rule_cls in engine.enabled_rules(config):
+        start, before = time.perf_counter(), len(loaded)
+        found, _ = containment.run_rule(rule_cls, ctx)
+        per_rule.append((rule_cls.code, time.perf_counter() - start, len(found), len(loaded) - before))
+        total += per_rule[-1][1]
+    lap("rules")
+    sizes = [os.path.getsize(named[n].path) for n in loaded if n in named]
+    rows.append((f"  loaded on demand: {len(loaded)} modules, {sum(sizes) / 1e6:.1f} MB", 0.0))
+    for name, seconds in rows:
+        print(f"{name:48} {seconds:7.3f} s")
+    for code, seconds, n, more in sorted(per_rule, key=lambda r: -r[1]):
+        if seconds >= 0.005:
+            print(f"    {code:44} {seconds:7.3f} s  {n} findings, {more} deferred modules loaded")
+
+
+if __name__ == "__main__":
+    main()
