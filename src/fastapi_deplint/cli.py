@@ -130,36 +130,79 @@ class Outcome:
     projects: list[Any] = dataclasses.field(default_factory=list)  # the analysed projects (for the fixer)
 
 
-def analyse(
-    paths: list[Path],
-    project_mode: bool,
-    make_config: Callable[[list[Path]], Config],
-    progress: Callable[[str, int, int], None] | None,
-) -> Outcome:
+@dataclasses.dataclass(slots=True)
+class Group:
+    """One project to analyse: its root (project mode), the files given in it, its config."""
+
+    root: Path | None
+    files: list[Path]
+    config: Config
+    found: Any  # engine.Discovered
+
+    @property
+    def targets(self) -> list[Path]:
+        return [self.root] if self.root is not None else self.files
+
+
+def plan(paths: list[Path], project_mode: bool, make_config: Callable[[list[Path]], Config]) -> list[Group]:
     from . import engine
 
     groups: dict[Path, list[Path]] = {}
     if project_mode:
         for path in paths:
             groups.setdefault(find_project_root(path), []).append(path)
-    outcome = Outcome([], [], [], [])
+    planned = []
     for root, files in (groups.items() if project_mode else [(None, paths)]):
-        targets = [root] if root is not None else files
-        config = make_config(targets)
-        project = engine.analyse(targets, config, progress=progress)
+        config = make_config([root] if root is not None else files)
+        group = Group(root, files, config, None)
+        group.found = engine.discover(group.targets, config)
+        planned.append(group)
+    return planned
+
+
+def analyse(
+    paths: list[Path],
+    project_mode: bool,
+    make_config: Callable[[list[Path]], Config],
+    progress: Callable[[str, int, int], None] | None,
+    groups: list[Group] | None = None,
+) -> Outcome:
+    from . import engine
+
+    outcome = Outcome([], [], [], [])
+    for group in groups if groups is not None else plan(paths, project_mode, make_config):
+        config = group.config
+        project = engine.analyse(group.targets, config, progress=progress, found=group.found)
         result = engine.run(project, config, progress=progress)
         outcome.projects.append(project)
         outcome.internal_errors += result.internal_errors
         outcome.codes += [r.code for r in engine.enabled_rules(config) if r.code not in outcome.codes]
         outcome.everything += result.findings
-        if root is not None:
-            wanted = {os.path.normcase(os.path.realpath(f)): os.path.normpath(str(f)) for f in files}
+        if group.root is not None:
+            wanted = {os.path.normcase(os.path.realpath(f)): os.path.normpath(str(f)) for f in group.files}
             everything = [dataclasses.replace(f) for f in result.findings]
             outcome.findings += engine.restrict(everything, wanted)
         else:
             outcome.findings += result.findings
     outcome.findings.sort(key=lambda f: f.sort_key)
     return outcome
+
+
+def run_key(groups: list[Group], extra: list[Any], more_files: list[Path]) -> tuple[Any, str] | None:
+    """The whole-run cache and this run's key in it: the settings, the working folder, and the
+    size and mtime of every analysed file. None when the cache is off or a file cannot be
+    stat'ed. A warm run with nothing changed then costs discovery, a `stat` per file and one
+    unpickling (see `cache.ResultCache`)."""
+    from .cache import ResultCache, default_cache_dir, session_cache
+
+    if session_cache() is None:
+        return None
+    groups_repr = [(str(g.root), [str(f) for f in g.files], dataclasses.asdict(g.config)) for g in groups]
+    settings = repr([os.getcwd(), *extra, *groups_repr])
+    files = [f for g in groups for f in g.found.files] + more_files
+    cache = ResultCache(default_cache_dir())
+    key = cache.key(settings, files)
+    return (cache, key) if key is not None else None
 
 
 @main.command()
@@ -261,14 +304,29 @@ def check(
 
     from .report.progress import TerminalProgress
 
-    progress = TerminalProgress() if TerminalProgress.wanted(quiet) else None
     try:
-        outcome = analyse(targets, project_mode, make_config, progress)
+        groups = plan(targets, project_mode, make_config)
     except ConfigError as exc:
         fail(str(exc))
-    finally:
-        if progress is not None:
-            progress.stop()
+    if output_format is None:  # known before the run: a cached result depends on it
+        configured = next((c.output_format for c in chosen if c.output_format), None)
+        output_format = configured or ("full" if sys.stdout.isatty() else "concise")
+    # A run that only reports is cached whole; fixing and rewriting runs always analyse.
+    cached_run = None
+    if not (apply_fixes or show_diff or add_noqa or update_baseline):
+        extra = [__version__, output_format, unsafe_fixes, statistics, list(configs), isolated]
+        cached_run = run_key(groups, extra, [baseline] if baseline is not None and baseline.exists() else [])
+    outcome = cached_run[0].get(cached_run[1]) if cached_run is not None else None
+    from_cache = isinstance(outcome, Outcome)
+    if not from_cache:
+        progress = TerminalProgress() if TerminalProgress.wanted(quiet) else None
+        try:
+            outcome = analyse(targets, project_mode, make_config, progress, groups)
+        except ConfigError as exc:
+            fail(str(exc))
+        finally:
+            if progress is not None:
+                progress.stop()
     findings = outcome.findings
     for message in outcome.internal_errors:
         click.echo(message, err=True)
@@ -297,9 +355,6 @@ def check(
             click.echo(f"{path}:{line}: not suppressed: {why}", err=True)
         sys.exit(2 if outcome.internal_errors else (1 if done.skipped and not exit_zero else 0))
 
-    if output_format is None:
-        configured = next((c.output_format for c in chosen if c.output_format), None)
-        output_format = configured or ("full" if sys.stdout.isatty() else "concise")
     text_output = output_format in ("full", "concise") and not statistics
 
     fixed: int | None = None
@@ -308,12 +363,14 @@ def check(
         fixed, findings, baselined, locate = _fix(
             targets, project_mode, make_config, outcome, findings, known, unsafe_fixes, show_diff, quiet or text_output
         )
-    if not statistics and output_format in ("full", "concise", "json", "sarif") and _any_fixable(findings):
+    if not from_cache and not statistics and output_format in ("full", "concise", "json", "sarif") and _any_fixable(findings):
         from .fix.driver import annotate, locator
 
         left_out = annotate(findings, locate or locator(outcome.projects), budget=None if locate else FIX_REPORT_BUDGET)
         if any(why.startswith("fix details left out") for why in left_out.values()) and not quiet:
             click.echo(f"note: fix details left out for some files after {FIX_REPORT_BUDGET:.0f} s; `--diff` shows every fix", err=True)
+    if cached_run is not None and not from_cache:
+        cached_run[0].put(cached_run[1], dataclasses.replace(outcome, projects=[]))  # findings carry their fixes
 
     if statistics:
         click.echo(fmt.statistics_json(findings) if output_format == "json" else fmt.statistics(findings), nl=output_format == "json")

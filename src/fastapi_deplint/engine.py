@@ -72,11 +72,26 @@ def ignore_predicate(config: Config, paths: Sequence[Path]) -> Callable[[Path, b
     return ignored
 
 
-def analyse(paths: Sequence[Path], config: Config, jobs: int | None = None, progress: Progress | None = None) -> Project:
-    """Build the project under `paths` the way `config` says (see `ignore_predicate`)."""
+@dataclass(slots=True)
+class Discovered:
+    files: list[Path]
+    errors: list[tuple[str, str]]
+
+
+def discover(paths: Sequence[Path], config: Config) -> Discovered:
+    """The Python files under `paths` the way `config` says (see `ignore_predicate`)."""
     errors: list[tuple[str, str]] = []
     excludes = (*config.exclude, *config.extend_exclude)
     files = list(iter_python_files(paths, excludes, errors, ignore_predicate(config, paths)))
+    return Discovered(files, errors)
+
+
+def analyse(
+    paths: Sequence[Path], config: Config, jobs: int | None = None, progress: Progress | None = None, found: Discovered | None = None
+) -> Project:
+    """Build the project under `paths` the way `config` says (`found`: its files, if known)."""
+    found = found if found is not None else discover(paths, config)
+    files, errors = found.files, list(found.errors)
     if progress is not None:
         progress("files", 0, len(files))
     project = build_project(files, jobs=jobs, src_roots=src_roots(config), cache=session_cache())

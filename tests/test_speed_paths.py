@@ -1,0 +1,93 @@
+"""The fast paths must give the answers of the slow ones: the whole-run cache, the pre-scan,
+and the textual tests that decide whether a deferred module is parsed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fastapi_deplint.cli import main
+from fastapi_deplint.facts.text import function_texts
+from fastapi_deplint.project import build_project
+from fastapi_deplint.source import is_relevant
+
+ROOT = Path(__file__).resolve().parent.parent
+NEW_LEAK = "\n\ndef get_second_file():\n    return open('other.txt')\n"
+
+
+def check(*args: str) -> str:
+    result = CliRunner().invoke(main, ["check", "--output-format", "concise", "--exit-zero", *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.fixture()
+def proj(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    dest = tmp_path / "proj"
+    shutil.copytree(ROOT / "fixtures" / "FDL101", dest)
+    monkeypatch.chdir(dest)
+    monkeypatch.setenv("FASTAPI_DEPLINT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE", raising=False)
+    return dest
+
+
+def test_a_warm_run_reports_what_the_cold_run_did_and_an_edit_is_seen(proj: Path, tmp_path: Path) -> None:
+    cold = check("app")
+    assert list((tmp_path / "cache").glob("*/runs/*")), "the run was not stored"
+    assert check("app") == cold
+    assert check("app", "--no-cache") == cold
+    database = proj / "app" / "database.py"
+    database.write_text(database.read_text() + NEW_LEAK)
+    main_py = proj / "app" / "main.py"
+    main_py.write_text(main_py.read_text() + "\n\nfrom .database import get_second_file  # noqa: E402\n\n\n"
+                       "@app.get('/second')\ndef second(f=Depends(get_second_file)):\n    return 1\n")
+    edited = check("app")
+    assert edited != cold and "get_second_file" in edited
+    assert edited == check("app", "--no-cache")
+
+
+def test_settings_are_part_of_the_run_key(proj: Path) -> None:
+    every = check("app")
+    assert check("app", "--select", "FDL102") != every
+    assert check("app") == every
+
+
+@pytest.mark.parametrize(
+    ("source", "relevant"),
+    [
+        (b"from .main import app\n\n@app.get('/')\ndef root():\n    return 1\n", True),
+        (b"@router.post(\n    path=''\n)\nasync def f(): ...\n", True),
+        (b"x = Depends(get_db)\n", True),
+        (b"app.include_router(r)\n", True),
+        (b"from fastapi import HTTPException\n\ndef helper():\n    raise HTTPException(404)\n", False),
+        (b"@mock.patch('pkg.mod.thing')\ndef test_x(m): ...\n", False),
+        (b"import requests\n", False),
+    ],
+)
+def test_the_prescan_keeps_files_that_can_declare_graph_parts(source: bytes, relevant: bool) -> None:
+    assert is_relevant(source) is relevant
+
+
+def test_function_texts_cut_a_function_out_of_a_module() -> None:
+    source = (b"async def helper(\n    a: int,\n) -> None:\n    x = 1\n    time.sleep(1)\n\n"
+              b"def other():\n    helper(1)\n\nclass K:\n    def helper(self):\n        return 1\n    def z(self): pass\n")
+    texts = list(function_texts(source, "helper"))
+    assert len(texts) == 2
+    assert b"time.sleep" in texts[0] and b"other" not in texts[0]
+    assert texts[1].strip().endswith(b"return 1")
+
+
+def test_a_route_module_without_fastapi_names_joins_the_graph(tmp_path: Path) -> None:
+    """`from .main import app` then `@app.get(...)`: parsed although it names nothing of FastAPI."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "main.py").write_text("from fastapi import FastAPI\napp = FastAPI()\nfrom . import views  # noqa\n")
+    (pkg / "views.py").write_text("from .main import app\n\n\n@app.get('/items')\nasync def items():\n    return []\n")
+    (pkg / "helpers.py").write_text("from fastapi import HTTPException\n\n\ndef fail():\n    raise HTTPException(404)\n")
+    project = build_project([tmp_path], jobs=1)
+    assert [r.path for r in project.graph.routes] == ["/items"]
+    assert "pkg.helpers" not in project.graph.modules  # deferred: nothing reached it
