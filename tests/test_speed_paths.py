@@ -49,6 +49,18 @@ def test_a_warm_run_reports_what_the_cold_run_did_and_an_edit_is_seen(proj: Path
     assert edited == check("app", "--no-cache")
 
 
+def test_a_changed_dependency_manifest_is_a_new_run(proj: Path, tmp_path: Path) -> None:
+    """FDL107 reads the pinned FastAPI version: a cached result must not outlive a bump."""
+    (proj / "requirements.txt").write_text("fastapi==0.110.0\n")
+    check("app")
+    runs = set((tmp_path / "cache").glob("*/runs/*"))
+    check("app")
+    assert set((tmp_path / "cache").glob("*/runs/*")) == runs  # a hit stores nothing
+    (proj / "requirements.txt").write_text("fastapi==0.118.0\n")
+    check("app")
+    assert len(set((tmp_path / "cache").glob("*/runs/*")) - runs) == 1
+
+
 def test_settings_are_part_of_the_run_key(proj: Path) -> None:
     every = check("app")
     assert check("app", "--select", "FDL102") != every

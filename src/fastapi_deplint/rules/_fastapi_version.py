@@ -10,6 +10,7 @@ The project root is the nearest folder above an analysed file that holds one of 
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -207,6 +208,27 @@ def project_fastapi(path: str, override: str | None = None) -> Pinned | None:
         if is_root or (candidate / ".git").exists():
             return None
     return None
+
+
+def manifest_files(folders: set[Path]) -> list[Path]:
+    """Every file `project_fastapi` may read for files in `folders` (and their parents): what
+    a cached result must be keyed by besides the sources (see `cli.run_key`)."""
+    seen: set[Path] = set()
+    found: list[Path] = []
+    for folder in folders:
+        for candidate in (folder, *folder.parents):
+            if candidate in seen:
+                break
+            seen.add(candidate)
+            try:
+                with os.scandir(candidate) as entries:
+                    names = [e.name for e in entries]
+            except OSError:
+                continue
+            found += [candidate / n for n in names if n in MARKERS or (n.startswith("requirements") and n.endswith(".txt"))]
+            if "requirements" in names:
+                found += sorted((candidate / "requirements").glob("*.txt"))
+    return sorted(found)
 
 
 def teardown_before_background(pinned: Pinned | None) -> bool:
