@@ -22,10 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from fastapi_deplint import containment, engine  # noqa: E402
 from fastapi_deplint.cache import session_cache  # noqa: E402
 from fastapi_deplint.config import load_config, src_roots  # noqa: E402
-from fastapi_deplint.graph.link import link  # noqa: E402
-from fastapi_deplint.project import collect_facts_parallel, unique_modules  # noqa: E402
+from fastapi_deplint.project import collect_facts_parallel, link_facts  # noqa: E402
 from fastapi_deplint.rules.base import Context  # noqa: E402
-from fastapi_deplint.source import read_facts  # noqa: E402
 
 
 def main() -> None:
@@ -54,33 +52,19 @@ def main() -> None:
     gc.disable()  # as `build_project` and `engine.run` do
     parsed = [f for f in scanned if not f.deferred]
     lap(f"facts ({len(parsed)} parsed, {len(scanned) - len(parsed)} deferred)")
-    named = unique_modules(f for f in scanned if f.error is None)
-    modules = {name: f for name, f in named.items() if not f.deferred}
-    loaded: list[str] = []
-
-    def load(name: str, path: str) -> object:
-        loaded.append(name)
-        facts = read_facts(Path(path), path, src_roots=tuple(src_roots(config)), cache=session_cache())
-        facts.module = name
-        return facts
-
-    deferred = {name: (f.path, lambda name, path=f.path: load(name, path)) for name, f in named.items() if f.deferred}
-    graph = link(modules, deferred)
-    for f in named.values():  # as `build_project` does
-        for name, callee in f.global_calls.items():
-            graph.resolver.deferred_calls.setdefault(name, set()).add(callee)
-    lap(f"link ({len(loaded)} deferred modules loaded)")
+    graph, facts = link_facts(scanned, src_roots(config), session_cache())
+    lap(f"link ({len(facts) - len(parsed)} deferred modules loaded)")
     ctx = Context(graph, config)
     total = 0.0
     per_rule: list[tuple[str, float, int, int]] = []
     for rule_cls in engine.enabled_rules(config):
-        start, before = time.perf_counter(), len(loaded)
+        start, before = time.perf_counter(), len(facts)
         found, _ = containment.run_rule(rule_cls, ctx)
-        per_rule.append((rule_cls.code, time.perf_counter() - start, len(found), len(loaded) - before))
+        per_rule.append((rule_cls.code, time.perf_counter() - start, len(found), len(facts) - before))
         total += per_rule[-1][1]
     lap("rules")
-    sizes = [os.path.getsize(named[n].path) for n in loaded if n in named]
-    rows.append((f"  loaded on demand: {len(loaded)} modules, {sum(sizes) / 1e6:.1f} MB", 0.0))
+    sizes = [os.path.getsize(f.path) for f in facts[len(parsed):]]
+    rows.append((f"  loaded on demand: {len(sizes)} modules, {sum(sizes) / 1e6:.1f} MB", 0.0))
     for name, seconds in rows:
         print(f"{name:48} {seconds:7.3f} s")
     for code, seconds, n, more in sorted(per_rule, key=lambda r: -r[1]):

@@ -64,30 +64,39 @@ def build_project(
     files = list(iter_python_files(paths, exclude, errors))
     scanned = collect_facts_parallel(files, jobs if jobs is not None else (os.cpu_count() or 1), cache)
     with gc_paused():  # the heap is all live facts by now: a collection would only rescan them
-        if src_roots:
-            scanned = [_under_src_roots(f, tuple(src_roots)) for f in scanned]
-        facts = [f for f in scanned if not f.deferred]
-        # parsed and deferred modules share one namespace: two namespace-package files with one
-        # name must both stay reachable, whichever of them the pre-scan deferred
-        named = unique_modules(f for f in scanned if f.error is None)
-        modules = {name: f for name, f in named.items() if not f.deferred}
-
-        def load(name: str, path: str) -> ModuleFacts:
-            loaded = read_facts(Path(path), path, src_roots=tuple(src_roots), cache=cache)
-            loaded.module = name
-            facts.append(loaded)  # its FDL901, if any, is reported like any other file's
-            return loaded
-
-        deferred = {name: (f.path, lambda name, path=f.path: load(name, path)) for name, f in named.items() if f.deferred}
-        graph = link(modules, deferred)
-        if graph.resolver is not None:
-            for f in named.values():
-                for name, callee in f.global_calls.items():
-                    graph.resolver.deferred_calls.setdefault(name, set()).add(callee)
+        graph, facts = link_facts(scanned, src_roots, cache)
     # The facts and graph live until the process ends: keep the cyclic GC from rescanning
     # them on every later collection (it cost more than rendering the JSON).
     gc.freeze()
     return Project(graph=graph, facts=facts, discovery_errors=errors)
+
+
+def link_facts(
+    scanned: list[ModuleFacts], src_roots: Sequence[str] = (), cache: FactsCache | None = None
+) -> tuple[ProjectGraph, list[ModuleFacts]]:
+    """Link the facts of every file into the graph. Returns the graph and the facts of the
+    parsed files, a list that grows as rules parse deferred modules on demand."""
+    if src_roots:
+        scanned = [_under_src_roots(f, tuple(src_roots)) for f in scanned]
+    facts = [f for f in scanned if not f.deferred]
+    # parsed and deferred modules share one namespace: two namespace-package files with one
+    # name must both stay reachable, whichever of them the pre-scan deferred
+    named = unique_modules(f for f in scanned if f.error is None)
+    modules = {name: f for name, f in named.items() if not f.deferred}
+
+    def load(name: str, path: str) -> ModuleFacts:
+        loaded = read_facts(Path(path), path, src_roots=tuple(src_roots), cache=cache)
+        loaded.module = name
+        facts.append(loaded)  # its FDL901, if any, is reported like any other file's
+        return loaded
+
+    deferred = {name: (f.path, lambda name, path=f.path: load(name, path)) for name, f in named.items() if f.deferred}
+    graph = link(modules, deferred)
+    if graph.resolver is not None:
+        for f in named.values():
+            for name, callee in f.global_calls.items():
+                graph.resolver.deferred_calls.setdefault(name, set()).add(callee)
+    return graph, facts
 
 
 def _under_src_roots(facts: ModuleFacts, src_roots: tuple[str, ...]) -> ModuleFacts:
