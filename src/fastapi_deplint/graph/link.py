@@ -68,19 +68,17 @@ class Linker:
             self._resolve_cache[key] = self.r.resolve(module, scope, dotted)
         return self._resolve_cache[key]
 
-    def resolve_loaded(self, module: str, scope: str, dotted: str) -> tuple[Target, str | None]:
-        """`Resolver.resolve_loaded`, cached when no deferred module stood in the way."""
+    def resolve_parsed(self, module: str, scope: str, dotted: str) -> Target:
+        """`resolve` over parsed modules only (see `Resolver.resolve_loaded`): None when the
+        answer needs a deferred module; cached otherwise."""
         key = (module, scope, dotted)
         if key in self._resolve_cache:
-            return self._resolve_cache[key], None
+            return self._resolve_cache[key]
         t, blocked = self.r.resolve_loaded(module, scope, dotted)
-        if blocked is None:
-            self._resolve_cache[key] = t
-        return t, blocked
-
-    def _parsed_only(self, module: str, scope: str, dotted: str) -> Target:
-        t, blocked = self.resolve_loaded(module, scope, dotted)
-        return None if blocked else t
+        if blocked is not None:
+            return None
+        self._resolve_cache[key] = t
+        return t
 
     def resolve_x(self, module: str, scope: str, x: X | None) -> Target:
         return self.resolve(module, scope, x.dotted) if isinstance(x, Name) else None
@@ -165,7 +163,7 @@ class Linker:
         # Depends(...)]` names `Depends`, so the pre-scan never defers it, and every parameter
         # type (`user: User`) would otherwise parse the module defining it.
         if isinstance(x, Sub) and isinstance(x.value, Name):
-            t = self._parsed_only(module, scope, x.value.dotted)
+            t = self.resolve_parsed(module, scope, x.value.dotted)
             if isinstance(t, RVar) and isinstance(t.assign.value, Sub) and x.items:
                 # a generic alias `Dep = Annotated[T, Depends()]` used as `Dep[A]`
                 base, marker, is_param = self.analyze_annotation(t.module, t.scope, t.assign.value, hops + 1)
@@ -188,7 +186,7 @@ class Linker:
                 return base, last, is_param
             return (x, module, scope), None, False
         if isinstance(x, Name):
-            t = self._parsed_only(module, scope, x.dotted)
+            t = self.resolve_parsed(module, scope, x.dotted)
             if isinstance(t, RVar) and isinstance(t.assign.value, (Sub, Name)) and t.assign.value is not x:
                 value = t.assign.value
                 if isinstance(value, Sub) or t.assign.is_type_alias:
