@@ -45,7 +45,7 @@ def enabled_rules(config: Config) -> list[type]:
 # -- discovery ------------------------------------------------------------------------------
 
 
-def ignore_predicate(config: Config, paths: Sequence[Path]) -> Callable[[Path, bool], bool] | None:
+def ignore_predicate(config: Config, paths: Sequence[Path]) -> Callable[[str, bool], bool] | None:
     """What discovery skips beyond the default folders: `exclude`/`extend-exclude` globs
     matched against the path relative to the configuration's folder, and `.gitignore`d files
     (when `respect-gitignore`, the default)."""
@@ -59,7 +59,7 @@ def ignore_predicate(config: Config, paths: Sequence[Path]) -> Callable[[Path, b
     if not gitignores and not (patterns and root is not None):
         return None
 
-    def ignored(path: Path, is_dir: bool) -> bool:
+    def ignored(path: str, is_dir: bool) -> bool:
         if patterns and root is not None:
             try:
                 rel = Path(os.path.abspath(path)).relative_to(root).as_posix()

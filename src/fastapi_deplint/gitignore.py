@@ -147,7 +147,8 @@ class GitIgnore:
     def _patterns(self, directory: str) -> list[Pattern]:
         found = self._cache.get(directory)
         if found is None:
-            found = _read(Path(directory) / ".gitignore")
+            name = os.path.join(directory, ".gitignore")
+            found = _read(Path(name)) if os.path.lexists(name) else []  # most folders have none
             self._cache[directory] = found
         return found
 
@@ -167,7 +168,7 @@ class GitIgnore:
             self._layer_cache[directory] = layers
         return layers
 
-    def ignored(self, path: Path, is_dir: bool) -> bool:
+    def ignored(self, path: str | Path, is_dir: bool) -> bool:
         absolute = os.path.abspath(path)
         directory = os.path.dirname(absolute)
         if not (directory == self._top or directory.startswith(self._top_prefix)):

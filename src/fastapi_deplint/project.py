@@ -14,7 +14,7 @@ from .facts.model import ModuleFacts
 from .graph.link import link
 from .graph.model import ProjectGraph
 from .cache import FactsCache
-from .source import deferred_facts, is_relevant, module_name_for, read_facts, read_source
+from .source import deferred_facts, forget_packages, is_relevant, module_name_for, read_facts, read_source
 
 
 @dataclass(slots=True)
@@ -156,6 +156,7 @@ def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | Non
     parent itself. With a cache, the parent first loads every file it has seen before and only
     the others are read and parsed. Falls back to one process when a pool cannot start
     (restricted sandboxes); results are identical either way."""
+    forget_packages()  # `__init__.py` files may have come or gone since the last run
     names = [display_path(p) for p in files]
     results: list[ModuleFacts | None] = [None] * len(names)
     todo = list(range(len(names)))

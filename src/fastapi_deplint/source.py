@@ -11,6 +11,7 @@ message names the Python that reads it. Nothing is imported or executed.
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import os
 import re
@@ -85,17 +86,32 @@ def module_name_for(path: Path, src_roots: Sequence[str] = ()) -> tuple[str, boo
             return rooted, is_package
         return name, is_package
     is_package = path.name == "__init__.py"
-    parts: list[str] = [] if is_package else [path.stem]
-    directory = path.parent
-    seen = 0
-    while (directory / "__init__.py").is_file() and seen < 64:
-        parts.append(directory.name)
-        parent = directory.parent
-        if parent == directory:
+    package = _package_of(str(path.parent))
+    if is_package:
+        return package or path.stem, True
+    return f"{package}.{path.stem}" if package else path.stem, False
+
+
+@functools.lru_cache(maxsize=8192)
+def _package_of(directory: str) -> str:
+    """The dotted package a folder is (walking up while `__init__.py` exists), "" when it is
+    none. Memoised per folder: thousands of files share a few hundred folders (the walk cost
+    0.7 s of stat calls on the benchmark corpus); `forget_packages` starts afresh."""
+    parts: list[str] = []
+    path = Path(directory)
+    for _ in range(64):
+        if not (path / "__init__.py").is_file():
             break
-        directory = parent
-        seen += 1
-    return ".".join(reversed(parts)) or path.stem, is_package
+        parts.append(path.name)
+        if path.parent == path:
+            break
+        path = path.parent
+    return ".".join(reversed(parts))
+
+
+def forget_packages() -> None:
+    """Drop the folder memo (a new run may see `__init__.py` files added or removed)."""
+    _package_of.cache_clear()
 
 
 def _name_under_roots(path: Path, src_roots: Sequence[str]) -> str | None:
