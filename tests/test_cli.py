@@ -24,7 +24,10 @@ def test_check_concise_and_exit_code() -> None:
     path, line, col, rest = lines[0].split(":", 3)
     assert path.endswith("database.py") and line == "9" and col == "1"
     assert "Found 5 findings." in result.output.splitlines()
-    assert result.output.rstrip().endswith("(5 hidden fixes can be enabled with the `--unsafe-fixes` option).")
+    # unsafe fixes are not described for a text report without --unsafe-fixes: "up to"
+    assert result.output.rstrip().endswith("(up to 5 hidden fixes can be enabled with the `--unsafe-fixes` option).")
+    shown = CliRunner().invoke(main, ["check", str(FDL101), "--select", "FDL101", "--unsafe-fixes"])
+    assert shown.output.count(" [*] ") == 5 and "[*] 5 fixable" in shown.output and "hidden" not in shown.output, shown.output
 
 
 def test_default_command_is_check() -> None:

@@ -173,7 +173,7 @@ def analyse(
     for group in groups if groups is not None else plan(paths, project_mode, make_config):
         config = group.config
         project = engine.analyse(group.targets, config, progress=progress, found=group.found)
-        result = engine.run(project, config, progress=progress)
+        result = engine.run(project, config, progress=progress, jobs=os.cpu_count() or 1)
         outcome.projects.append(project)
         outcome.internal_errors += result.internal_errors
         outcome.codes += [r.code for r in engine.enabled_rules(config) if r.code not in outcome.codes]
@@ -366,10 +366,11 @@ def check(
         fixed, findings, baselined, locate = _fix(
             targets, project_mode, make_config, outcome, findings, known, unsafe_fixes, show_diff, quiet or text_output
         )
-    if not from_cache and not statistics and output_format in ("full", "concise", "json", "sarif") and _any_fixable(findings):
+    exact = unsafe_fixes or not text_output or locate is not None
+    if not from_cache and not statistics and output_format in ("full", "concise", "json", "sarif") and _any_fixable(findings, exact):
         from .fix.driver import annotate, locator
 
-        left_out = annotate(findings, locate or locator(outcome.projects), budget=None if locate else FIX_REPORT_BUDGET)
+        left_out = annotate(findings, locate or locator(outcome.projects), budget=None if locate else FIX_REPORT_BUDGET, unsafe=exact)
         if any(why.startswith("fix details left out") for why in left_out.values()) and not quiet:
             click.echo(f"note: fix details left out for some files after {FIX_REPORT_BUDGET:.0f} s; `--diff` shows every fix", err=True)
     if cached_run is not None and not from_cache:
@@ -405,7 +406,7 @@ def check(
             if baselined:
                 line += f" ({baselined} more in the baseline.)"
             click.echo(line)
-            hint = fmt.fix_hint(findings, unsafe_fixes)
+            hint = fmt.fix_hint(findings, unsafe_fixes, exact)
             if hint:
                 click.echo(hint)
     if outcome.internal_errors:
@@ -413,11 +414,14 @@ def check(
     sys.exit(0 if exit_zero or not findings else 1)
 
 
-def _any_fixable(findings: list[Finding]) -> bool:
-    """Some finding is of a rule with an autofix (libcst is imported only then)."""
+def _any_fixable(findings: list[Finding], unsafe: bool) -> bool:
+    """Some finding is of a rule with an autofix (libcst is imported only then). Without
+    `unsafe`, only rules that have safe fixes count: a text report shows unsafe fixes only
+    with `--unsafe-fixes`, and describing them just to count them cost 2 s on the benchmark
+    corpus (the hint then says "up to")."""
     from .rules import all_rules
 
-    codes = {r.code for r in all_rules() if r.fixable != "none"}
+    codes = {r.code for r in all_rules() if r.fixable == "safe" or (unsafe and r.fixable != "none")}
     return any(f.code in codes for f in findings)
 
 

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import containment
 from .config import Config, config_root, src_roots
 from .discover import iter_python_files
 from .facts.model import ModuleFacts
@@ -22,6 +21,7 @@ from .cache import session_cache
 from .project import Project, build_project, gc_paused
 from .rules import all_rules
 from .rules.base import Context, Finding
+from .rules_parallel import run_rules
 from .source import INTERNAL_ERROR_PREFIX, read_source
 
 CANNOT_PARSE = "FDL901"
@@ -102,19 +102,12 @@ def analyse(
 # -- running the rules ----------------------------------------------------------------------
 
 
-def run(project: Project, config: Config, progress: Progress | None = None) -> Result:
+def run(project: Project, config: Config, progress: Progress | None = None, jobs: int = 1) -> Result:
+    """Run the enabled rules (on up to two processes with `jobs` > 1, see `rules_parallel`)."""
     ctx = Context(project.graph, config)
-    findings: list[Finding] = []
-    internal: list[str] = []
     rules = enabled_rules(config)
     with gc_paused():  # rules allocate short-lived, acyclic garbage over a large live heap
-        for done, rule_cls in enumerate(rules):
-            if progress is not None:
-                progress("rules", done, len(rules))
-            # a bug in one rule on one file stops neither the other files nor the other rules
-            found, errors = containment.run_rule(rule_cls, ctx)
-            findings.extend(found)
-            internal.extend(errors)
+        findings, internal = run_rules(rules, ctx, project.facts, jobs, progress)
     if progress is not None:
         progress("rules", len(rules), len(rules))
     for facts in project.facts:  # a bug of ours while reading one file (never deselected)

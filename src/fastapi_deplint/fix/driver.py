@@ -236,17 +236,23 @@ def write(changes: Iterable[Change]) -> list[str]:
 # --- fix objects for reports -----------------------------------------------------------------
 
 
-def annotate(findings: list[Finding], locate: Locate, budget: float | None = None) -> dict[str, str]:
+def annotate(findings: list[Finding], locate: Locate, budget: float | None = None, unsafe: bool = True) -> dict[str, str]:
     """Give each fixable finding its `fix` object; returns files that could not be parsed
     (path -> why). A finding keeps `fix=None` when no fix applies to its shape.
 
-    With a `budget` (seconds), files reached after it are left without fix objects.
+    With a `budget` (seconds), files reached after it are left without fix objects. Without
+    `unsafe`, only safe fixes are described (findings of rules whose fixes are all unsafe are
+    not looked at).
 
     Each plan's edits are computed on its own statement; whether the file stays valid is
     checked once with all compatible plans applied together (plan by plan only when that
     fails)."""
     skipped: dict[str, str] = {}
     deadline = time.monotonic() + budget if budget is not None else None
+    if not unsafe:
+        from ..rules import rule_by_code
+
+        findings = [f for f in findings if (rule := rule_by_code(f.code)) is not None and rule.fixable == "safe"]
     for path, group in _by_file(findings).items():
         if deadline is not None and time.monotonic() > deadline:
             # Describing fixes is a courtesy of the report: never let it dominate the run.
@@ -254,14 +260,14 @@ def annotate(findings: list[Finding], locate: Locate, budget: float | None = Non
             continue
         try:
             source = load(path, read_source(path))
-            for unsafe in (False, True):  # a safe fix first; findings without one take an unsafe one
+            for unsafe_round in (False, True) if unsafe else (False,):  # a safe fix first; findings without one take an unsafe one
                 pending = [f for f in group if f.fix is None]
                 if not pending:
                     break
-                plans, problems = plan_file(source, pending, locate, unsafe)
+                plans, problems = plan_file(source, pending, locate, unsafe_round)
                 if problems:
                     skipped[path] = "; ".join(problems)
-                wanted = UNSAFE if unsafe else SAFE
+                wanted = UNSAFE if unsafe_round else SAFE
                 plans = [p for p in plans if p.applicability == wanted]
                 if not plans:
                     continue

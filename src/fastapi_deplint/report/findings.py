@@ -51,13 +51,22 @@ def summary(findings: list[Finding], fixed: int | None = None) -> str:
     return f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''}."
 
 
-def fix_hint(findings: list[Finding], unsafe: bool = False) -> str | None:
-    """How many findings `--fix` would fix, and how many more with `--unsafe-fixes`."""
+def fix_hint(findings: list[Finding], unsafe: bool = False, exact: bool = True) -> str | None:
+    """How many findings `--fix` would fix, and how many more with `--unsafe-fixes`. Not
+    `exact` when only safe fixes were described: every other finding of a rule with a fixer
+    then counts as a possible hidden fix ("up to")."""
     safe = sum(1 for f in findings if f.fix is not None and f.fix.get("applicability") == "safe")
-    hidden = sum(1 for f in findings if f.fix is not None and f.fix.get("applicability") != "safe")
+    if exact:
+        hidden = sum(1 for f in findings if f.fix is not None and f.fix.get("applicability") != "safe")
+    else:
+        from ..rules import rule_by_code
+
+        fixable = {f.code for f in findings if (rule := rule_by_code(f.code)) is not None and rule.fixable != "none"}
+        hidden = sum(1 for f in findings if f.fix is None and f.code in fixable)
     if unsafe:
         safe, hidden = safe + hidden, 0
-    more = f"{hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option"
+    up_to = "" if exact or not hidden else "up to "
+    more = f"{up_to}{hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option"
     if safe:
         return f"[*] {safe} fixable with the `--fix` option" + (f" ({more})." if hidden else ".")
     if hidden:

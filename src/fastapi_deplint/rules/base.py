@@ -68,6 +68,9 @@ class Rule:
     severity: ClassVar[str] = "warning"
     default_enabled: ClassVar[bool] = True
     fixable: ClassVar[str] = "none"  # "none" | "safe" | "unsafe"
+    # relative run time (tenths of a second on the benchmark corpus, `bench/phases.py`): how
+    # `rules_parallel` shares the rules between processes
+    cost: ClassVar[int] = 1
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         raise NotImplementedError

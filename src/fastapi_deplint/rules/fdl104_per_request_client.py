@@ -61,6 +61,7 @@ class PerRequestClient(Rule):
     code = "FDL104"
     name = "per-request-client"
     summary = "Create the engine/pool/client once in `lifespan` and share it (`app.state`)."
+    cost = 2
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         extra = ctx.config.client_factories

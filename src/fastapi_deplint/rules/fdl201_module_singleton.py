@@ -102,6 +102,7 @@ class ModuleLevelSingleton(Rule):
     code = "FDL201"
     name = "module-level-singleton"
     summary = "Build it in a dependency (or in lifespan on `app.state`) and inject it with `Depends`."
+    cost = 8
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         graph = ctx.graph

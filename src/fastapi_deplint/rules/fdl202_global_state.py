@@ -83,6 +83,7 @@ class GlobalStateInDependency(Rule):
     code = "FDL202"
     name = "global-state-in-dependency"
     summary = "Keep per-request data local and shared state on `app.state` or in a store, not in module globals."
+    cost = 2
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         if ctx.graph.resolver is None:

@@ -120,6 +120,7 @@ class SettingsNotCached(Rule):
     code = "FDL203"
     name = "settings-not-cached"
     summary = "Cache the settings factory with `@lru_cache` (or return one module-level settings object)."
+    cost = 2
     fixable = "safe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:

@@ -96,6 +96,7 @@ class BlockingCallInAsync(Rule):
     code = "FDL302"
     name = "blocking-call-in-async"
     summary = "Await an async equivalent, hand the call to `run_in_threadpool`, or declare the function `def`."
+    cost = 27
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         graph = ctx.graph

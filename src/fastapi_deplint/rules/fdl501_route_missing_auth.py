@@ -92,6 +92,7 @@ class RouteMissingAuth(Rule):
     code = "FDL501"
     name = "route-missing-auth"
     summary = "Add the auth dependency to the route, or declare it once on the router."
+    cost = 4
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         graph = ctx.graph

@@ -1,0 +1,69 @@
+"""Rules on two processes report exactly what one process does (`rules_parallel`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from fastapi_deplint import engine, rules_parallel
+from fastapi_deplint.config import load_config
+from fastapi_deplint.rules import all_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="the parallel path forks")
+
+
+def findings(path: Path, jobs: int) -> list[tuple[str, int, int, str, str]]:
+    config = load_config([path], overrides={"select": "ALL"})
+    project = engine.analyse([path], config, jobs=1)
+    result = engine.run(project, config, jobs=jobs)
+    return [(f.path, f.line, f.col, f.code, f.message) for f in result.findings]
+
+
+@needs_fork
+@pytest.mark.parametrize("folder", ["fixtures", "examples"])
+def test_two_processes_find_what_one_does(folder: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
+    serial = findings(ROOT / folder, 1)
+    monkeypatch.setattr(rules_parallel, "MIN_MODULES", 0)
+    assert findings(ROOT / folder, 2) == serial
+    assert serial and rules_parallel._shared is None
+
+
+@needs_fork
+def test_the_child_hands_over_the_modules_it_could_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`helpers.py` names nothing of FastAPI, so the pre-scan defers it; the blocking-call
+    rule (the child's share) parses it on demand and finds it broken: the parent must still
+    report FDL901 for it, as a serial run does."""
+    monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
+    monkeypatch.setattr(rules_parallel, "MIN_MODULES", 0)
+    (tmp_path / "helpers.py").write_text("import time\n\n\ndef pause():\n    time.sleep(1)\n\n\ndef broken(:\n    pass\n")
+    (tmp_path / "main.py").write_text(
+        "from fastapi import FastAPI\nfrom helpers import pause\n\napp = FastAPI()\n\n\n"
+        "@app.get('/a')\nasync def a():\n    pause()\n"
+    )
+    serial = findings(tmp_path, 1)
+    assert findings(tmp_path, 2) == serial
+    assert [(Path(path).name, code) for path, _, _, code, _ in serial] == [("helpers.py", "FDL901")], serial
+
+
+def test_the_shares_balance_by_cost() -> None:
+    rules = list(all_rules())
+    parent, child = rules_parallel.split(rules)
+    assert sorted(r.code for r in parent + child) == sorted(r.code for r in rules)
+    heaviest = max(rules, key=lambda r: r.cost)
+    assert heaviest in child
+    total = sum(r.cost for r in rules)
+    assert abs(sum(r.cost for r in parent) - sum(r.cost for r in child)) <= max(r.cost for r in rules)
+    assert total > 0 and rules_parallel.split([]) == ([], [])
+
+
+def test_small_projects_stay_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork(*args: object, **kwargs: object) -> None:
+        raise AssertionError("forked for a small project")
+
+    monkeypatch.setattr(rules_parallel.concurrent.futures, "ProcessPoolExecutor", no_fork)
+    monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
+    assert findings(ROOT / "fixtures" / "FDL302", 2) == findings(ROOT / "fixtures" / "FDL302", 1)
