@@ -61,6 +61,38 @@ def test_a_changed_dependency_manifest_is_a_new_run(proj: Path, tmp_path: Path) 
     assert len(set((tmp_path / "cache").glob("*/runs/*")) - runs) == 1
 
 
+def test_an_edit_in_one_project_reanalyses_that_project_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files given one by one (pre-commit) are analysed project by project (folders with
+    their own pyproject.toml), and the projects are cached one by one."""
+    import fastapi_deplint.cli as cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTAPI_DEPLINT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE", raising=False)
+    for name in ("one", "two"):
+        shutil.copytree(ROOT / "fixtures" / "FDL101", tmp_path / name)
+        (tmp_path / name / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    analysed: list[str] = []
+    real = cli.analyse
+
+    def spy(*args: object, **kwargs: object) -> object:
+        groups = args[4]
+        analysed.extend(g.root.name for g in groups)  # type: ignore[union-attr]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli, "analyse", spy)
+    files = ("one/app/database.py", "two/app/database.py")
+    cold = check(*files)
+    assert sorted(analysed) == ["one", "two"] and "one/app/database.py" in cold and "two/app/database.py" in cold
+    analysed.clear()
+    assert check(*files) == cold and analysed == []
+    database = tmp_path / "two" / "app" / "database.py"
+    database.write_text("# moved down a line\n" + database.read_text())
+    edited = check(*files)
+    assert analysed == ["two"] and edited != cold
+    assert edited == check(*files, "--no-cache")
+
+
 def test_settings_are_part_of_the_run_key(proj: Path) -> None:
     every = check("app")
     assert check("app", "--select", "FDL102") != every

@@ -188,6 +188,19 @@ def analyse(
     return outcome
 
 
+def merge_outcomes(parts: list[Outcome]) -> Outcome:
+    """One outcome of the projects' outcomes (findings in report order)."""
+    merged = Outcome([], [], [], [])
+    for part in parts:
+        merged.findings += part.findings
+        merged.everything += part.everything
+        merged.internal_errors += part.internal_errors
+        merged.codes += [c for c in part.codes if c not in merged.codes]
+        merged.projects += part.projects
+    merged.findings.sort(key=lambda f: f.sort_key)
+    return merged
+
+
 def run_key(groups: list[Group], extra: list[Any], more_files: list[Path]) -> tuple[Any, str] | None:
     """The whole-run cache and this run's key in it: the settings, the working folder, and the
     size and mtime of every analysed file and of the dependency manifests FDL107 reads. None when the cache is off or a file cannot be
@@ -314,22 +327,27 @@ def check(
     if output_format is None:  # known before the run: a cached result depends on it
         configured = next((c.output_format for c in chosen if c.output_format), None)
         output_format = configured or ("full" if sys.stdout.isatty() else "concise")
-    # A run that only reports is cached whole; fixing and rewriting runs always analyse.
-    cached_run = None
+    # A run that only reports is cached project by project (a change in one project of a
+    # monorepo re-analyses that project only); fixing and rewriting runs always analyse.
+    keys: list[tuple[Any, str] | None] = [None] * len(groups)
     if not (apply_fixes or show_diff or add_noqa or update_baseline):
         extra = [__version__, output_format, unsafe_fixes, statistics, list(configs), isolated]
-        cached_run = run_key(groups, extra, [baseline] if baseline is not None and baseline.exists() else [])
-    outcome = cached_run[0].get(cached_run[1]) if cached_run is not None else None
-    from_cache = isinstance(outcome, Outcome)
-    if not from_cache:
+        more = [baseline] if baseline is not None and baseline.exists() else []
+        keys = [run_key([group], extra, more) for group in groups]
+    parts: list[Any] = [key[0].get(key[1]) if key is not None else None for key in keys]
+    fresh = [i for i, part in enumerate(parts) if not isinstance(part, Outcome)]
+    if fresh:
         progress = TerminalProgress() if TerminalProgress.wanted(quiet) else None
         try:
-            outcome = analyse(targets, project_mode, make_config, progress, groups)
+            for i in fresh:
+                parts[i] = analyse(targets, project_mode, make_config, progress, [groups[i]])
         except ConfigError as exc:
             fail(str(exc))
         finally:
             if progress is not None:
                 progress.stop()
+    outcome = merge_outcomes(parts)
+    new_findings = {id(f) for i in fresh for f in parts[i].findings}
     findings = outcome.findings
     for message in outcome.internal_errors:
         click.echo(message, err=True)
@@ -367,14 +385,16 @@ def check(
             targets, project_mode, make_config, outcome, findings, known, unsafe_fixes, show_diff, quiet or text_output
         )
     exact = unsafe_fixes or not text_output or locate is not None
-    if not from_cache and not statistics and output_format in ("full", "concise", "json", "sarif") and _any_fixable(findings, exact):
+    describe = [f for f in findings if id(f) in new_findings] if locate is None else findings  # cached ones carry theirs
+    if not statistics and output_format in ("full", "concise", "json", "sarif") and _any_fixable(describe, exact):
         from .fix.driver import annotate, locator
 
-        left_out = annotate(findings, locate or locator(outcome.projects), budget=None if locate else FIX_REPORT_BUDGET, unsafe=exact)
+        left_out = annotate(describe, locate or locator(outcome.projects), budget=None if locate else FIX_REPORT_BUDGET, unsafe=exact)
         if any(why.startswith("fix details left out") for why in left_out.values()) and not quiet:
             click.echo(f"note: fix details left out for some files after {FIX_REPORT_BUDGET:.0f} s; `--diff` shows every fix", err=True)
-    if cached_run is not None and not from_cache:
-        cached_run[0].put(cached_run[1], dataclasses.replace(outcome, projects=[]))  # findings carry their fixes
+    for i in fresh:
+        if keys[i] is not None:
+            keys[i][0].put(keys[i][1], dataclasses.replace(parts[i], projects=[]))  # findings carry their fixes
 
     if statistics:
         click.echo(fmt.statistics_json(findings) if output_format == "json" else fmt.statistics(findings), nl=output_format == "json")

@@ -60,14 +60,15 @@ def ignore_predicate(config: Config, paths: Sequence[Path]) -> Callable[[str, bo
         return None
 
     def ignored(path: str, is_dir: bool) -> bool:
+        absolute = os.path.abspath(path)
         if patterns and root is not None:
             try:
-                rel = Path(os.path.abspath(path)).relative_to(root).as_posix()
+                rel = Path(absolute).relative_to(root).as_posix()
             except ValueError:
                 rel = None
             if rel is not None and any(fnmatch.fnmatch(rel, p) for p in patterns):
                 return True
-        return any(g.ignored(path, is_dir) for g in gitignores)
+        return any(g.ignored_absolute(absolute, is_dir) for g in gitignores)
 
     return ignored
 

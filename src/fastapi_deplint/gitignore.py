@@ -169,7 +169,12 @@ class GitIgnore:
         return layers
 
     def ignored(self, path: str | Path, is_dir: bool) -> bool:
-        absolute = os.path.abspath(path)
+        return self.ignored_absolute(os.path.abspath(path), is_dir)
+
+    def ignored_absolute(self, absolute: str, is_dir: bool) -> bool:
+        """`ignored` for a path already made absolute and normal (`os.path.abspath`)."""
+        if not absolute.startswith(self._top_prefix):
+            return False
         directory = os.path.dirname(absolute)
         if not (directory == self._top or directory.startswith(self._top_prefix)):
             return False

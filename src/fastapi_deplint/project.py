@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from .discover import iter_python_files
 from .facts.model import ModuleFacts
 from .graph.link import link
 from .graph.model import ProjectGraph
-from .cache import FactsCache
+from .cache import Deferral, DeferralIndex, FactsCache, Stamp, stamp
 from .source import deferred_facts, forget_packages, is_relevant, module_name_for, read_facts, read_source
 
 
@@ -138,17 +139,41 @@ def _facts_chunk(paths: list[str], cache: FactsCache | None) -> list[ModuleFacts
     return [read_facts(Path(p), p, prescan=True, cache=cache) for p in paths]
 
 
-def _cached(path: Path, display: str, cache: FactsCache) -> ModuleFacts | None:
+def _cached(path: Path, display: str, cache: FactsCache, index: DeferralIndex, now: Stamp | None) -> ModuleFacts | None:
     """The cached facts of a file whose bytes were seen before (or the empty facts of one the
     pre-scan defers); None when it must be read: changed, new or unreadable."""
     try:
-        data = read_source(path)
         module, is_package = module_name_for(path)
+        known = index.get(os.path.abspath(path), now) if now is not None else None
+        if known is not None and known[1:3] == (module, is_package):
+            facts = deferred_facts(display, module, is_package)
+            facts.global_calls = dict(known[3])
+            return facts
+        data = read_source(path)
     except (OSError, ValueError):
         return None
     if not is_relevant(data):  # what `read_facts(prescan=True)` would answer, without a second read
         return deferred_facts(display, module, is_package, data)
     return cache.get(cache.key(data, module, is_package, display), display)
+
+
+def _stamp(path: Path) -> Stamp | None:
+    try:
+        return stamp(os.stat(path))
+    except OSError:
+        return None
+
+
+def _remember_deferred(
+    files: list[Path], stamps: list[Stamp | None], results: list[ModuleFacts | None], index: DeferralIndex, started_ns: int
+) -> None:
+    """Record the deferred files under the stamps taken *before* they were read: one that
+    changed in between is then stamped old and read again next time."""
+    entries: dict[str, Deferral] = {}
+    for path, now, facts in zip(files, stamps, results):
+        if now is not None and facts is not None and facts.deferred and facts.error is None:
+            entries[os.path.abspath(path)] = (now, facts.module, facts.is_package, facts.global_calls)
+    index.save(entries, started_ns)
 
 
 def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | None = None) -> list[ModuleFacts]:
@@ -160,15 +185,29 @@ def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | Non
     names = [display_path(p) for p in files]
     results: list[ModuleFacts | None] = [None] * len(names)
     todo = list(range(len(names)))
+    started_ns = time.time_ns()
     with gc_paused():
-        if cache is not None:
+        index = DeferralIndex(cache, os.path.commonpath([os.path.abspath(p) for p in files])) if cache and files else None
+        stamps = [_stamp(f) for f in files] if index is not None else []
+        if cache is not None and index is not None:
             for i in todo:
-                results[i] = _cached(files[i], names[i], cache)
+                results[i] = _cached(files[i], names[i], cache, index, stamps[i])
             todo = [i for i in todo if results[i] is None]
         if jobs <= 1 or len(todo) < 64:
             for i in todo:
                 results[i] = read_facts(files[i], names[i], prescan=True, cache=cache)
-            return [f for f in results if f is not None]
+            todo = []
+    if todo:
+        _read_in_parallel(files, names, results, todo, jobs, cache)
+    if index is not None:
+        with gc_paused():  # every facts object is alive by now: a collection would rescan them all
+            _remember_deferred(files, stamps, results, index, started_ns)
+    return [f for f in results if f is not None]
+
+
+def _read_in_parallel(
+    files: list[Path], names: list[str], results: list[ModuleFacts | None], todo: list[int], jobs: int, cache: FactsCache | None
+) -> None:
     import concurrent.futures
     import multiprocessing
 
@@ -194,4 +233,3 @@ def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | Non
         with gc_paused():
             for i in todo:
                 results[i] = read_facts(files[i], names[i], prescan=True, cache=cache)
-    return [f for f in results if f is not None]
