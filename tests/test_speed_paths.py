@@ -3,6 +3,7 @@ and the textual tests that decide whether a deferred module is parsed."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -135,3 +136,36 @@ def test_a_route_module_without_fastapi_names_joins_the_graph(tmp_path: Path) ->
     project = build_project([tmp_path], jobs=1)
     assert [r.path for r in project.graph.routes] == ["/items"]
     assert "pkg.helpers" not in project.graph.modules  # deferred: nothing reached it
+
+
+def test_the_deferral_index_skips_unchanged_deferred_files_and_sees_edits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fastapi_deplint.cache as cache_module
+    import fastapi_deplint.project as project_module
+    from fastapi_deplint.cache import FactsCache
+    from fastapi_deplint.project import collect_facts_parallel
+
+    monkeypatch.setattr(cache_module, "RACY_NS", 0)  # files written by the test are brand new
+    (tmp_path / "main.py").write_text("from fastapi import Depends\n")
+    helpers = tmp_path / "helpers.py"
+    helpers.write_text("client = make_client()\n")
+    cache = FactsCache(tmp_path / "cache")
+    read: list[str] = []
+    real = project_module.read_source
+
+    def spy(path: Path) -> bytes:
+        read.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(project_module, "read_source", spy)
+    files = [tmp_path / "helpers.py", tmp_path / "main.py"]
+    first = collect_facts_parallel(files, 1, cache)
+    read.clear()
+    second = collect_facts_parallel(files, 1, cache)
+    assert read == ["main.py"], "an unchanged deferred file was opened again"
+    assert second[0].deferred and second[0].global_calls == first[0].global_calls == {"client": "make_client"}
+    # an edit of the same size with the old mtime still changes the ctime
+    st = helpers.stat()
+    helpers.write_text("client = Depends(x)\n"[: st.st_size].ljust(st.st_size))
+    os.utime(helpers, ns=(st.st_atime_ns, st.st_mtime_ns))
+    third = collect_facts_parallel(files, 1, cache)
+    assert "helpers.py" in read and not third[0].deferred
