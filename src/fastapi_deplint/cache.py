@@ -105,7 +105,13 @@ class FactsCache:
         return facts
 
     def put(self, key: str, facts: ModuleFacts) -> None:
-        _write_atomic(self._path(key), pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
+        self.last_put = (facts, pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
+        _write_atomic(self._path(key), self.last_put[1])
+
+    last_put: tuple[ModuleFacts, bytes] | None = None  # a worker sends these bytes on, pickled once
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"root": self.root}  # sent to workers: never the last entry written
 
 
 # (size, mtime, ctime, inode) of a file as `os.stat` gives them
