@@ -439,9 +439,9 @@ def _any_fixable(findings: list[Finding], unsafe: bool) -> bool:
     `unsafe`, only rules that have safe fixes count: a text report shows unsafe fixes only
     with `--unsafe-fixes`, and describing them just to count them cost 2 s on the benchmark
     corpus (the hint then says "up to")."""
-    from .rules import all_rules
+    from .rules import fixable_codes
 
-    codes = {r.code for r in all_rules() if r.fixable == "safe" or (unsafe and r.fixable != "none")}
+    codes = fixable_codes(unsafe)
     return any(f.code in codes for f in findings)
 
 

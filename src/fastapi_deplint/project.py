@@ -147,12 +147,14 @@ def _facts_chunk(paths: list[str], cache: FactsCache | None) -> list[bytes]:
     return blobs
 
 
-def _cached(path: Path, display: str, cache: FactsCache, index: DeferralIndex, now: Stamp | None) -> ModuleFacts | None:
+def _cached(
+    path: Path, absolute: str, display: str, cache: FactsCache, index: DeferralIndex, now: Stamp | None
+) -> ModuleFacts | None:
     """The cached facts of a file whose bytes were seen before (or the empty facts of one the
     pre-scan defers); None when it must be read: changed, new or unreadable."""
     try:
         module, is_package = module_name_for(path)
-        known = index.get(os.path.abspath(path), now) if now is not None else None
+        known = index.get(absolute, now) if now is not None else None
         if known is not None and known[1:3] == (module, is_package):
             facts = deferred_facts(display, module, is_package)
             facts.global_calls = dict(known[3])
@@ -173,14 +175,14 @@ def _stamp(path: Path) -> Stamp | None:
 
 
 def _remember_deferred(
-    files: list[Path], stamps: list[Stamp | None], results: list[ModuleFacts | None], index: DeferralIndex, started_ns: int
+    absolute: list[str], stamps: list[Stamp | None], results: list[ModuleFacts | None], index: DeferralIndex, started_ns: int
 ) -> None:
     """Record the deferred files under the stamps taken *before* they were read: one that
     changed in between is then stamped old and read again next time."""
     entries: dict[str, Deferral] = {}
-    for path, now, facts in zip(files, stamps, results):
+    for path, now, facts in zip(absolute, stamps, results):
         if now is not None and facts is not None and facts.deferred and facts.error is None:
-            entries[os.path.abspath(path)] = (now, facts.module, facts.is_package, facts.global_calls)
+            entries[path] = (now, facts.module, facts.is_package, facts.global_calls)
     index.save(entries, started_ns)
 
 
@@ -195,11 +197,12 @@ def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | Non
     todo = list(range(len(names)))
     started_ns = time.time_ns()
     with gc_paused():
-        index = DeferralIndex(cache, os.path.commonpath([os.path.abspath(p) for p in files])) if cache and files else None
+        absolute = [os.path.abspath(p) for p in files] if cache is not None else []
+        index = DeferralIndex(cache, os.path.commonpath(absolute)) if cache is not None and files else None
         stamps = [_stamp(f) for f in files] if index is not None else []
         if cache is not None and index is not None:
             for i in todo:
-                results[i] = _cached(files[i], names[i], cache, index, stamps[i])
+                results[i] = _cached(files[i], absolute[i], names[i], cache, index, stamps[i])
             todo = [i for i in todo if results[i] is None]
         if jobs <= 1 or len(todo) < 64:
             for i in todo:
@@ -209,7 +212,7 @@ def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | Non
         _read_in_parallel(files, names, results, todo, jobs, cache)
     if index is not None:
         with gc_paused():  # every facts object is alive by now: a collection would rescan them all
-            _remember_deferred(files, stamps, results, index, started_ns)
+            _remember_deferred(absolute, stamps, results, index, started_ns)
     return [f for f in results if f is not None]
 
 

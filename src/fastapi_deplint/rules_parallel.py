@@ -43,7 +43,7 @@ def run_rules(
     forked child (see the module docstring)."""
     mine, theirs = split(rules) if _worth_forking(jobs, facts) else (list(rules), [])
     if not theirs:
-        return _run_serial(mine, ctx, progress, 0, len(rules))
+        return _run_serial(mine, ctx, progress, len(rules))
     global _shared
     _shared = (ctx, facts)
     try:
@@ -51,17 +51,15 @@ def run_rules(
         future = pool.submit(_child, [r.code for r in theirs])
     except (OSError, RuntimeError, ValueError):
         _shared = None
-        return _run_serial(list(rules), ctx, progress, 0, len(rules))
+        return _run_serial(list(rules), ctx, progress, len(rules))
     with pool:
-        findings, errors = _run_serial(mine, ctx, progress, 0, len(rules))
+        findings, errors = _run_serial(mine, ctx, progress, len(rules))
         try:
             child_findings, child_errors, loaded = future.result()
         except Exception:  # noqa: BLE001 - a child that died (out of memory?): do its share here
-            child_findings, child_errors, loaded = *_run_serial(theirs, ctx, None, 0, 0), []
+            child_findings, child_errors, loaded = *_run_serial(theirs, ctx, None, 0), []
     _shared = None
-    _adopt(ctx, facts, loaded)
-    if progress is not None:
-        progress("rules", len(rules), len(rules))
+    _adopt(ctx, facts, loaded)  # (`engine.run` reports the rules as done)
     return findings + child_findings, errors + child_errors
 
 
@@ -86,12 +84,12 @@ def _worth_forking(jobs: int, facts: list[ModuleFacts]) -> bool:
     return jobs > 1 and hasattr(os, "fork") and sum(1 for f in facts if f.error is None) >= MIN_MODULES
 
 
-def _run_serial(rules: Sequence[type[Rule]], ctx: Context, progress: Progress | None, done: int, total: int) -> RuleResult:
+def _run_serial(rules: Sequence[type[Rule]], ctx: Context, progress: Progress | None, total: int) -> RuleResult:
     findings: list[Finding] = []
     errors: list[str] = []
     for n, rule_cls in enumerate(rules):
         if progress is not None:
-            progress("rules", done + n, total)
+            progress("rules", n, total)
         # a bug in one rule on one file stops neither the other files nor the other rules
         found, failed = containment.run_rule(rule_cls, ctx)
         findings += found
@@ -106,7 +104,7 @@ def _child(codes: list[str]) -> tuple[list[Finding], list[str], list[ModuleFacts
     ctx, facts = _shared
     before = len(facts)
     wanted = set(codes)
-    findings, errors = _run_serial([r for r in all_rules() if r.code in wanted], ctx, None, 0, 0)
+    findings, errors = _run_serial([r for r in all_rules() if r.code in wanted], ctx, None, 0)
     paths = {f.path for f in findings}
     loaded = [f for f in facts[before:] if f.error is not None or f.path in paths]
     return findings, errors, loaded

@@ -250,9 +250,9 @@ def annotate(findings: list[Finding], locate: Locate, budget: float | None = Non
     skipped: dict[str, str] = {}
     deadline = time.monotonic() + budget if budget is not None else None
     if not unsafe:
-        from ..rules import rule_by_code
+        from ..rules import fixable_codes
 
-        findings = [f for f in findings if (rule := rule_by_code(f.code)) is not None and rule.fixable == "safe"]
+        findings = [f for f in findings if f.code in fixable_codes(False)]
     for path, group in _by_file(findings).items():
         if deadline is not None and time.monotonic() > deadline:
             # Describing fixes is a courtesy of the report: never let it dominate the run.

@@ -59,10 +59,9 @@ def fix_hint(findings: list[Finding], unsafe: bool = False, exact: bool = True) 
     if exact:
         hidden = sum(1 for f in findings if f.fix is not None and f.fix.get("applicability") != "safe")
     else:
-        from ..rules import rule_by_code
+        from ..rules import fixable_codes
 
-        fixable = {f.code for f in findings if (rule := rule_by_code(f.code)) is not None and rule.fixable != "none"}
-        hidden = sum(1 for f in findings if f.fix is None and f.code in fixable)
+        hidden = sum(1 for f in findings if f.fix is None and f.code in fixable_codes(True))
     if unsafe:
         safe, hidden = safe + hidden, 0
     up_to = "" if exact or not hidden else "up to "

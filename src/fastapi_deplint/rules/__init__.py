@@ -23,6 +23,13 @@ def all_rules() -> tuple[type[Rule], ...]:
     return tuple(found[c] for c in sorted(found))
 
 
+@cache
+def fixable_codes(unsafe: bool) -> frozenset[str]:
+    """Codes of the rules with an autofix: with `unsafe`, any; without, those whose fixes can
+    be safe (the only ones a report shows without `--unsafe-fixes`)."""
+    return frozenset(r.code for r in all_rules() if r.fixable == "safe" or (unsafe and r.fixable != "none"))
+
+
 def rule_by_code(code: str) -> type[Rule] | None:
     code = code.upper()
     return next((r for r in all_rules() if r.code == code), None)
