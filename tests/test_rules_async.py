@@ -425,7 +425,7 @@ def test_depends_called_flags_non_callable_results_only(tmp_path: Path) -> None:
 def test_depends_called_exposes_the_autofix_condition(tmp_path: Path) -> None:
     write(tmp_path, {"main.py": FACTORIES})
     project = build_project([tmp_path], jobs=1)
-    sites = sorted(called_dependencies(project.graph), key=lambda s: s.loc.col)
+    sites = sorted(called_dependencies(project.graph), key=lambda s: s.loc[1])
     assert [(s.function.name, s.no_args, s.autofixable) for s in sites] == [
         ("get_db", True, True),
         ("current_user", True, True),

@@ -93,12 +93,12 @@ def _in_frame(values: Iterable[Any], graph: ProjectGraph) -> Culprit | None:
     functions: list[Function] = []
     for value in values:
         if isinstance(value, Route):
-            line = value.def_loc.line if value.def_loc else value.loc.line
+            line = value.def_loc[0] if value.def_loc else value.loc[0]
             return Culprit(value.file, line, f"route `{value.qualname}`")
         if isinstance(value, Node) and value.file:
-            return Culprit(value.file, value.loc.line if value.loc else 1, f"`{value.name}`")
+            return Culprit(value.file, value.loc[0] if value.loc else 1, f"`{value.name}`")
         if isinstance(value, (Router, Include, Edge)) and value.file:
-            return Culprit(value.file, value.loc.line, "")
+            return Culprit(value.file, value.loc[0], "")
         if isinstance(value, Function):
             functions.append(value)
         elif module_hit is None and isinstance(value, ModuleFacts):
@@ -112,5 +112,5 @@ def _in_frame(values: Iterable[Any], graph: ProjectGraph) -> Culprit | None:
         facts = graph.files.get(module_hit.path)
         for fn in functions:  # `(module, fn)` helpers: point at the function
             if facts is not None and facts.functions.get(fn.qualname) is fn:
-                return Culprit(module_hit.path, fn.loc.line, f"`{fn.qualname}`")
+                return Culprit(module_hit.path, fn.loc[0], f"`{fn.qualname}`")
     return module_hit

@@ -114,15 +114,15 @@ def run(project: Project, config: Config, progress: Progress | None = None, jobs
     for facts in project.facts:  # a bug of ours while reading one file (never deselected)
         if facts.error is not None and facts.error.startswith(INTERNAL_ERROR_PREFIX):
             internal.append(f"{facts.path}: {facts.error}")
-            line = facts.error_loc.line if facts.error_loc else 1
+            line = facts.error_loc[0] if facts.error_loc else 1
             findings.append(Finding(INTERNAL_ERROR, facts.error, facts.path, line, 0, line, 0, "error"))
     if config.is_selected(CANNOT_PARSE, True):
         for facts in project.facts:
             if facts.error is not None and not facts.error.startswith(INTERNAL_ERROR_PREFIX):
                 loc = facts.error_loc
                 findings.append(
-                    Finding(CANNOT_PARSE, f"cannot analyse file: {facts.error}", facts.path, loc.line if loc else 1,
-                            loc.col if loc else 0, loc.line if loc else 1, loc.col if loc else 0, "error")
+                    Finding(CANNOT_PARSE, f"cannot analyse file: {facts.error}", facts.path, loc[0] if loc else 1,
+                            loc[1] if loc else 0, loc[0] if loc else 1, loc[1] if loc else 0, "error")
                 )
         for path, message in project.discovery_errors:
             findings.append(Finding(CANNOT_PARSE, f"cannot analyse: {message}", path, 1, 0, 1, 0, "error"))
@@ -198,11 +198,11 @@ def fill_symbols(findings: Iterable[Finding], files: dict[str, ModuleFacts]) -> 
         if f.path not in spans:
             found: list[tuple[int, int, str]] = []
             for fn in facts.functions.values():
-                start = min([fn.loc.line, *(d.loc.line for d in fn.decorators if getattr(d, "loc", None))])
-                found.append((start, fn.loc.end_line, fn.qualname))
+                start = min([fn.loc[0], *(d.loc[0] for d in fn.decorators if getattr(d, "loc", None))])
+                found.append((start, fn.loc[2], fn.qualname))
             for cls in facts.classes.values():
-                start = min([cls.loc.line, *(d.loc.line for d in cls.decorators if getattr(d, "loc", None))])
-                found.append((start, cls.loc.end_line, cls.qualname))
+                start = min([cls.loc[0], *(d.loc[0] for d in cls.decorators if getattr(d, "loc", None))])
+                found.append((start, cls.loc[2], cls.qualname))
             spans[f.path] = found
         inside = [s for s in spans[f.path] if s[0] <= f.line <= s[1]]
         if inside:

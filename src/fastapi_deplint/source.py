@@ -364,7 +364,7 @@ def facts_from_text(text: str, path: str, module: str, is_package: bool) -> Modu
         if exc.text and exc.lineno:
             offset = len(exc.text[:offset].encode("utf-8", "surrogatepass"))  # columns are UTF-8 bytes
         facts = _error(path, module, is_package, f"syntax error: {exc.msg}{newer_python_hint(exc)}", line)
-        facts.error_loc = Loc(line, offset, line, offset)
+        facts.error_loc = (line, offset, line, offset)
         return facts
     except (RecursionError, MemoryError):
         return _error(path, module, is_package, "too deeply nested for Python's parser (Python cannot compile it either)")
@@ -386,7 +386,7 @@ def facts_from_text(text: str, path: str, module: str, is_package: bool) -> Modu
 def _error(path: str, module: str, is_package: bool, message: str, line: int = 1) -> ModuleFacts:
     facts = ModuleFacts(module=module, path=path, is_package=is_package)
     facts.error = message
-    facts.error_loc = Loc(line, 0, line, 0)
+    facts.error_loc = (line, 0, line, 0)
     return facts
 
 

@@ -48,7 +48,7 @@ def function_node(path: str, fn: Function) -> FunctionNode | None:
     stack: list[ast.AST] = [tree]
     while stack:
         node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno == fn.loc.line and node.name == fn.name:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno == fn.loc[0] and node.name == fn.name:
             return node
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.stmt):

@@ -12,16 +12,13 @@ MAX_ITEMS = 64
 MAX_CALL_CHAIN = 32
 
 
-_new_tuple = tuple.__new__  # Loc(...) goes through a Python-level __new__; this does not
-
-
 def loc_of(node: ast.AST) -> Loc:
     try:
         line, col = node.lineno, node.col_offset  # type: ignore[attr-defined]
     except AttributeError:
-        return Loc(1, 0, 1, 0)
+        return (1, 0, 1, 0)
     end_line, end_col = node.end_lineno, node.end_col_offset  # type: ignore[attr-defined]
-    return _new_tuple(Loc, (line, col, end_line if end_line is not None else line, end_col if end_col is not None else col))
+    return (line, col, end_line if end_line is not None else line, end_col if end_col is not None else col)
 
 
 def dotted_name(node: ast.expr) -> str | None:
@@ -141,6 +138,6 @@ def parse_string_annotation(text: str, loc: Loc) -> X | None:
         return None
     for sub in ast.walk(node):
         if hasattr(sub, "lineno"):
-            sub.lineno, sub.col_offset = loc.line, loc.col  # type: ignore[attr-defined]
-            sub.end_lineno, sub.end_col_offset = loc.end_line, loc.end_col  # type: ignore[attr-defined]
+            sub.lineno, sub.col_offset = loc[0], loc[1]  # type: ignore[attr-defined]
+            sub.end_lineno, sub.end_col_offset = loc[2], loc[3]  # type: ignore[attr-defined]
     return to_x(node)

@@ -287,7 +287,7 @@ class Extractor:
         function = Function(
             qualname=qualname,
             name=node.name,
-            loc=loc.__class__(def_line, node.col_offset, loc.end_line, loc.end_col),
+            loc=(def_line, node.col_offset, loc[2], loc[3]),
             is_async=isinstance(node, ast.AsyncFunctionDef),
             is_generator=False,
             decorators=[x for x in (to_x(d) for d in node.decorator_list) if x is not None],

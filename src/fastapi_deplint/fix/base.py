@@ -194,7 +194,7 @@ class FileContext:
         if self.facts is None or not finding.symbol:
             return None
         fn = self.facts.functions.get(finding.symbol)
-        return fn if fn is not None and fn.loc.line == finding.line else None
+        return fn if fn is not None and fn.loc[0] == finding.line else None
 
 
 def _positions(wrapper: MetadataWrapper) -> Mapping[cst.CSTNode, CodeRange]:

@@ -48,7 +48,7 @@ class PassTheFunction(Fixer):
             sites: dict[str, set[tuple[int, str]]] = {}
             for site in called_dependencies(ctx.graph):
                 if site.autofixable:
-                    sites.setdefault(os.path.realpath(site.path), set()).add((site.loc.line, site.callee))
+                    sites.setdefault(os.path.realpath(site.path), set()).add((site.loc[0], site.callee))
             self._memo = (ctx.graph, sites)
         return self._memo[1].get(os.path.realpath(ctx.path), set())
 

@@ -285,7 +285,7 @@ class Linker:
             name = "<lambda>"
         return self._add(
             Node(
-                id=f"?{module}:{text}@{x.loc.line}" if isinstance(x, Opaque) else f"?{module}:{text}",
+                id=f"?{module}:{text}@{x.loc[0]}" if isinstance(x, Opaque) else f"?{module}:{text}",
                 name=name,
                 kind="unknown",
                 module=module,
@@ -470,7 +470,7 @@ class Linker:
             else:
                 continue
             node_id = self.callable_node(tmod, tscope, target)
-            loc = m.loc if (m.module == module and default_marker is m) or (m.module == module and m.loc.line >= p.loc.line) else p.loc
+            loc = m.loc if (m.module == module and default_marker is m) or (m.module == module and m.loc[0] >= p.loc[0]) else p.loc
             edges.append(self._edge(node_id, m, file, loc, origin, p.name, target))
         return edges
 

@@ -252,18 +252,18 @@ class Resolver:
         candidates: list[tuple[int, Target]] = []
         fn = facts.functions.get(prefix + name)
         if fn is not None and fn.parent == scope:
-            candidates.append((fn.loc.line, RFunc(facts.module, fn.qualname)))
+            candidates.append((fn.loc[0], RFunc(facts.module, fn.qualname)))
         cls = facts.classes.get(prefix + name)
         if cls is not None and cls.parent == scope:
-            candidates.append((cls.loc.line, RClass(facts.module, cls.qualname)))
+            candidates.append((cls.loc[0], RClass(facts.module, cls.qualname)))
         assigns = facts.assigns.get(scope, {}).get(name)
         if assigns:
             last = assigns[-1]
-            if not (cls is not None and last.loc.line == cls.loc.line and last.value is None):
-                candidates.append((last.loc.line, RVar(facts.module, scope, last)))
+            if not (cls is not None and last.loc[0] == cls.loc[0] and last.value is None):
+                candidates.append((last.loc[0], RVar(facts.module, scope, last)))
         imported = facts.imports.get(scope, {}).get(name)
         if imported is not None:
-            candidates.append((imported.loc.line, self.resolve_import(imported.module, imported.attr, hops + 1, _seen)))
+            candidates.append((imported.loc[0], self.resolve_import(imported.module, imported.attr, hops + 1, _seen)))
         if candidates:
             # the binding written last wins (`try: import x / except: x = None` keeps x importable)
             best = max(candidates, key=lambda c: (c[0], c[1] is not None and not isinstance(c[1], RVar)))

@@ -22,7 +22,7 @@ JSON_SCHEMA_VERSION = 1
 
 
 def _loc_line(node: Node) -> int | None:
-    return node.loc.line if node.loc is not None else None
+    return node.loc[0] if node.loc is not None else None
 
 
 def endpoint_key(route: Route) -> str:
@@ -41,7 +41,7 @@ def graph_json(project: Project) -> dict[str, Any]:
                 {
                     "endpoint": endpoint_key(route),
                     "file": route.file,
-                    "line": route.def_loc.line,
+                    "line": route.def_loc[0],
                     "methods": route.methods,
                     "path": mount.path,
                     "async": route.is_async,
@@ -66,7 +66,7 @@ def graph_json(project: Project) -> dict[str, Any]:
         for node_id, node in sorted(graph.nodes.items())
         if node_id in used
     }
-    errors = [{"path": f.path, "line": f.error_loc.line if f.error_loc else 1, "message": f.error} for f in project.file_errors]
+    errors = [{"path": f.path, "line": f.error_loc[0] if f.error_loc else 1, "message": f.error} for f in project.file_errors]
     errors += [{"path": p, "line": 1, "message": m} for p, m in project.discovery_errors]
     return {"version": JSON_SCHEMA_VERSION, "routes": routes, "nodes": nodes, "errors": errors}
 
@@ -81,7 +81,7 @@ def _edge_json(edge: Edge) -> dict[str, Any]:
         "scope": edge.scope,
         "scopes": list(edge.scopes),
         "file": edge.file,
-        "line": edge.loc.line,
+        "line": edge.loc[0],
     }
 
 
@@ -108,7 +108,7 @@ def _node_label(node: Node, edge: Edge | None) -> str:
             tags.append(f"[dim]via {edge.origin}[/]")
     if node.is_cached:
         tags.append("lru_cache")
-    where = f" [dim]{escape(node.file)}:{node.loc.line}[/]" if node.file and node.loc else (f" [dim]{escape(node.external or '')}[/]" if node.external else "")
+    where = f" [dim]{escape(node.file)}:{node.loc[0]}[/]" if node.file and node.loc else (f" [dim]{escape(node.external or '')}[/]" if node.external else "")
     param = f"{escape(edge.param)}: " if edge is not None and edge.param else ""
     return f"{param}[bold]{escape(node.name)}[/] ({node.kind}) {' '.join(tags)}{where}"
 
@@ -124,7 +124,7 @@ def render_tree(project: Project, console: Console) -> None:
             kind = "[green]async[/]" if route.is_async else "[yellow]sync[/]"
             tree = Tree(
                 f"[bold]{' '.join(route.methods)}[/] {escape(mount.path)} -> {escape(endpoint_key(route))} {kind} "
-                f"[dim]{escape(route.file)}:{route.def_loc.line}[/]"
+                f"[dim]{escape(route.file)}:{route.def_loc[0]}[/]"
             )
             _grow(graph, tree, route.all_edges(mount), [])
             console.print(tree)

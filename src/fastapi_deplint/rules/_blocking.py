@@ -376,7 +376,7 @@ class Kinds:
         facts = self.graph.modules.get(module)
         me = fn.params[0].name if fn.params else "self"
         lines = self._lines(facts.path) if facts is not None else []
-        body = lines[fn.loc.line : fn.loc.end_line]
+        body = lines[fn.loc[0] : fn.loc[2]]
         for index, text in enumerate(body):
             match = SELF_ASSIGN.match(text)
             if match is None or match.group("me") != me:
@@ -421,7 +421,7 @@ class Kinds:
         node = self._node(var.module, fn) if fn is not None else None
         loc = var.assign.loc
         for n in _own_nodes(node) if node is not None else ():
-            if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.lineno == loc.line and n.col_offset == loc.col:
+            if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.lineno == loc[0] and n.col_offset == loc[1]:
                 left = n.value
                 while isinstance(left, ast.BinOp) and isinstance(left.op, ast.Div):
                     left = left.left
@@ -434,8 +434,8 @@ class Kinds:
         unpacking)? Checked on the facts, so the file is parsed again only when it pays."""
         facts = self.graph.modules.get(var.module)
         fn = facts.functions.get(var.scope) if facts is not None else None
-        line = var.assign.loc.line
-        return fn is not None and any(c.in_with and c.loc.line == line for c in fn.calls)
+        line = var.assign.loc[0]
+        return fn is not None and any(c.in_with and c.loc[0] == line for c in fn.calls)
 
     def call_kind(self, module: str, scope: str, call: Call, params: dict[str, str], depth: int) -> str | None:
         assert self.r is not None and isinstance(call.func, Name)
@@ -539,7 +539,7 @@ class Kinds:
         """(positional argument names, keyword -> argument name) of the call at `loc` in `fn`."""
         node = self._node(module, fn)
         for n in _own_nodes(node) if node is not None else ():
-            if isinstance(n, ast.Call) and n.lineno == loc.line and n.col_offset == loc.col:
+            if isinstance(n, ast.Call) and n.lineno == loc[0] and n.col_offset == loc[1]:
                 positional = [a.id if isinstance(a, ast.Name) else None for a in n.args]
                 keywords = {k.arg: k.value.id for k in n.keywords if k.arg and isinstance(k.value, ast.Name)}
                 return positional, keywords
@@ -623,7 +623,7 @@ class Kinds:
             if isinstance(value, Call) and isinstance(value.func, Name) and value.func.dotted.rpartition(".")[2] in FILE_OPENERS:
                 return True
             if value is None and any(
-                c.in_with and c.loc.line == assign.loc.line and c.callee.rpartition(".")[2] in FILE_OPENERS
+                c.in_with and c.loc[0] == assign.loc[0] and c.callee.rpartition(".")[2] in FILE_OPENERS
                 for c in scope.fn.calls
             ):
                 return True

@@ -140,7 +140,7 @@ def parent_map(tree: FunctionNode) -> dict[ast.AST, ast.AST]:
 def loc(node: ast.AST) -> Loc:
     line = getattr(node, "lineno", 1)
     col = getattr(node, "col_offset", 0)
-    return Loc(line, col, getattr(node, "end_lineno", None) or line, getattr(node, "end_col_offset", None) or col)
+    return (line, col, getattr(node, "end_lineno", None) or line, getattr(node, "end_col_offset", None) or col)
 
 
 def text(node: ast.AST | None) -> str:

@@ -81,10 +81,10 @@ class Rule:
             code=self.code,
             message=message,
             path=path,
-            line=loc.line,
-            col=loc.col,
-            end_line=loc.end_line,
-            end_col=loc.end_col,
+            line=loc[0],
+            col=loc[1],
+            end_line=loc[2],
+            end_col=loc[3],
             severity=self.severity,
             symbol=symbol,
             **extra,
@@ -94,7 +94,7 @@ class Rule:
         fn: Function | None = node.function
         assert fn is not None and node.file is not None
         loc = fn.loc
-        return self.at(node.file, Loc(loc.line, loc.col, loc.line, loc.col), message, symbol=fn.qualname)
+        return self.at(node.file, (loc[0], loc[1], loc[0], loc[1]), message, symbol=fn.qualname)
 
     def at_edge(self, edge: Edge, message: str, symbol: str = "") -> Finding:
         return self.at(edge.file, edge.loc, message, symbol=symbol)

@@ -120,7 +120,7 @@ class ModuleLevelSingleton(Rule):
                 facts = graph.modules.get(target.module)
                 if facts is None:
                     continue
-                key = (facts.path, target.assign.loc.line, target.assign.loc.col)
+                key = (facts.path, target.assign.loc[0], target.assign.loc[1])
                 if key in seen:
                     continue
                 kind = singleton_kind(graph, target.module, target.assign)

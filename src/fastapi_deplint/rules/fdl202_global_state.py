@@ -94,7 +94,7 @@ class GlobalStateInDependency(Rule):
             if facts is None:
                 continue
             for name, loc, how in self._mutations(ctx.graph, user):
-                key = (facts.path, loc.line, loc.col)
+                key = (facts.path, loc[0], loc[1])
                 if key in seen:
                     continue
                 seen.add(key)
@@ -165,7 +165,7 @@ def lazy_initialisation(path: str, fn: Function, name: str, loc: Loc) -> bool:
     for branch in ast.walk(node):
         if not isinstance(branch, ast.If) or not _tests_missing(branch.test, read_from):
             continue
-        if any(getattr(s, "lineno", 0) <= loc.line <= (getattr(s, "end_lineno", 0) or 0) for s in branch.body):
+        if any(getattr(s, "lineno", 0) <= loc[0] <= (getattr(s, "end_lineno", 0) or 0) for s in branch.body):
             return True
     return False
 

@@ -144,12 +144,12 @@ class SettingsNotCached(Rule):
             fn = node.function
             if fn is None or node.kind not in ("function", "method", "partial") or not node.module or node.file is None:
                 continue
-            if node.is_cached or _cached(graph, node.module, fn) or (node.file, fn.loc.line) in seen_defs:
+            if node.is_cached or _cached(graph, node.module, fn) or (node.file, fn.loc[0]) in seen_defs:
                 continue
             found = self._builds(graph, classes, node.module, fn)
             if found is None:
                 continue
-            seen_defs.add((node.file, fn.loc.line))
+            seen_defs.add((node.file, fn.loc[0]))
             yield self.at_def(node, self._message(graph, node, fn, *found))
         if class_nodes:
             yield from self._class_dependencies(ctx, class_nodes)
@@ -194,7 +194,7 @@ class SettingsNotCached(Rule):
         for edge in all_edges(ctx.graph):
             if edge.target not in class_nodes:
                 continue
-            key = (edge.file, edge.loc.line, edge.loc.col)
+            key = (edge.file, edge.loc[0], edge.loc[1])
             if key in seen:
                 continue
             seen.add(key)

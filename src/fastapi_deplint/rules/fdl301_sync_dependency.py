@@ -417,7 +417,7 @@ def async_reach(graph: ProjectGraph) -> dict[str, Route]:
     """Sync nodes resolved for an `async def` route directly or through async dependencies
     only, each with the first such route (routes in file/line order)."""
     found: dict[str, Route] = {}
-    for route in sorted(graph.routes, key=lambda r: (r.file, r.loc.line, r.loc.col)):
+    for route in sorted(graph.routes, key=lambda r: (r.file, r.loc[0], r.loc[1])):
         if not route.is_async:
             continue
         seen: set[str] = set()
@@ -513,7 +513,7 @@ class SyncDependencyInAsyncRoute(Rule):
                 continue  # blocking I/O belongs in the threadpool
             candidates[key] = (node, route, blocking)
         called = directly_called(graph, {k: "" for k in candidates})
-        for key in sorted(candidates, key=lambda k: (candidates[k][0].file or "", candidates[k][0].function.loc.line)):  # type: ignore[union-attr]
+        for key in sorted(candidates, key=lambda k: (candidates[k][0].file or "", candidates[k][0].function.loc[0])):  # type: ignore[union-attr]
             node, route, blocking = candidates[key]
             fn = node.function
             assert fn is not None

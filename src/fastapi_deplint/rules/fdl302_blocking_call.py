@@ -115,7 +115,7 @@ class BlockingCallInAsync(Rule):
     def _targets(self, ctx: Context) -> dict[tuple[str, str], Target]:
         graph = ctx.graph
         targets: dict[tuple[str, str], Target] = {}
-        for route in sorted(graph.routes, key=lambda r: (r.file, r.loc.line, r.loc.col)):
+        for route in sorted(graph.routes, key=lambda r: (r.file, r.loc[0], r.loc[1])):
             if route.is_async and (route.module, route.qualname) not in targets:
                 targets[(route.module, route.qualname)] = Target(
                     route.module,
@@ -170,7 +170,7 @@ class BlockingCallInAsync(Rule):
             found = self._through_helper(graph, kinds, scope, call, targets, helpers, target)
             if found is not None:
                 name, module, inner = found
-                key = (target.file, call.loc.line, call.loc.col)
+                key = (target.file, call.loc[0], call.loc[1])
                 if key in seen or (module, name) in helpers_reported:
                     continue  # each helper once per function: its first call
                 seen.add(key)
@@ -179,7 +179,7 @@ class BlockingCallInAsync(Rule):
                 yield self.at(
                     target.file,
                     call.loc,
-                    f"`{call.callee}()` makes blocking call {inner.what} ({file}:{inner.loc.line}) on the event loop of async "
+                    f"`{call.callee}()` makes blocking call {inner.what} ({file}:{inner.loc[0]}) on the event loop of async "
                     f"{target.role}; "
                     + (
                         "it runs on `with` entry/exit: make it an `@asynccontextmanager` doing async I/O"
@@ -190,7 +190,7 @@ class BlockingCallInAsync(Rule):
                     symbol=fn.qualname,
                 )
         for b in firsts:
-            key = (target.file, b.loc.line, b.loc.col)
+            key = (target.file, b.loc[0], b.loc[1])
             if key in seen:
                 continue
             seen.add(key)

@@ -124,7 +124,7 @@ class RouteMissingAuth(Rule):
             for r in served:
                 if open_mounts_of[id(r)] and not is_public(ctx.config, r, [m.path for m in open_mounts_of[id(r)]]):
                     open_endpoints[READ_METHODS.issuperset(r.methods)].add(r.endpoint)
-            for route in sorted(routes, key=lambda r: (r.file, r.loc.line)):
+            for route in sorted(routes, key=lambda r: (r.file, r.loc[0])):
                 if route.is_websocket or not route.mounts:
                     continue
                 open_mounts = open_mounts_of[id(route)]
@@ -135,7 +135,7 @@ class RouteMissingAuth(Rule):
                 sibling = next(
                     (
                         r
-                        for r in sorted(routes, key=lambda r: (r.file, r.loc.line))
+                        for r in sorted(routes, key=lambda r: (r.file, r.loc[0]))
                         if r is not route and own[id(r)] and self._comparable(route, r)
                     ),
                     None,

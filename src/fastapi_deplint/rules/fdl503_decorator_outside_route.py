@@ -93,7 +93,7 @@ class DecoratorOutsideRoute(Rule):
         for route in graph.routes:
             route_indices.setdefault((route.file, route.qualname), set()).add(route.decorator_index)
         seen: set[tuple[str, int, int]] = set()
-        for route in sorted(graph.routes, key=lambda r: (r.file, r.loc.line, r.loc.col)):
+        for route in sorted(graph.routes, key=lambda r: (r.file, r.loc[0], r.loc[1])):
             fn = route.function
             index = route.decorator_index
             if index <= 0 or index >= len(fn.decorators):
@@ -106,7 +106,7 @@ class DecoratorOutsideRoute(Rule):
                 label = decorator_name(outer)
                 if label is None or self._transparent(graph, ctx.config, route, outer, routing):
                     continue
-                key = (route.file, outer.loc.line, outer.loc.col)
+                key = (route.file, outer.loc[0], outer.loc[1])
                 if key in seen:
                     continue
                 seen.add(key)

@@ -88,7 +88,7 @@ class DependsWithoutAnnotated(Rule):
         suggestion = f"{param.name}: Annotated[{ann or '<type>'}, {marker_text}]"
         return self.at(
             path,
-            Loc(start.line, start.col, end.end_line, end.end_col),
+            (start[0], start[1], end[2], end[3]),
             f"`{written}` declares the dependency as a default value; write `{suggestion}`",
             symbol=fn.qualname,
         )
@@ -103,7 +103,7 @@ class DependsWithoutAnnotated(Rule):
 
     def _text(self, path: str, loc: Loc) -> str | None:
         """The source text at `loc` (single-line spans only; `ast` columns are UTF-8 offsets)."""
-        if loc.line != loc.end_line:
+        if loc[0] != loc[2]:
             return None
         if path not in self._lines:
             try:
@@ -113,9 +113,9 @@ class DependsWithoutAnnotated(Rule):
             except OSError:
                 self._lines[path] = []
         lines = self._lines[path]
-        if not 1 <= loc.line <= len(lines):
+        if not 1 <= loc[0] <= len(lines):
             return None
-        text = lines[loc.line - 1][loc.col : loc.end_col].decode("utf-8", "replace").strip()
+        text = lines[loc[0] - 1][loc[1] : loc[3]].decode("utf-8", "replace").strip()
         return text if text and len(text) <= 120 else None
 
     @staticmethod

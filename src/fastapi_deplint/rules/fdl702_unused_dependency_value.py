@@ -59,7 +59,7 @@ class UnusedDependencyValue(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         graph = ctx.graph
         seen: set[tuple[str, str, str]] = set()
-        for route in sorted(graph.routes, key=lambda r: (r.file, r.def_loc.line)):
+        for route in sorted(graph.routes, key=lambda r: (r.file, r.def_loc[0])):
             fn = route.function
             facts = graph.modules.get(route.module)
             if facts is None:
