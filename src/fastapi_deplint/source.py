@@ -42,7 +42,7 @@ NUL = b"\x00"
 # flake8-compatible: codes are letters then digits (`FDL101`, `E501`)
 _NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 # line breaks as Python counts lines (not `str.splitlines`'s \f, \x1c, \x85, \u2028...)
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 if TYPE_CHECKING:
@@ -332,7 +332,7 @@ def noqa_map(text: str) -> dict[int, frozenset[str] | None]:
     result: dict[int, frozenset[str] | None] = {}
     if "noqa" not in text.lower():
         return result
-    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
+    for number, line in enumerate(LINE_BREAK.split(text), start=1):
         if "#" not in line:
             continue
         match = _NOQA.search(line)

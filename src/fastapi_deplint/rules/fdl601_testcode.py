@@ -99,17 +99,24 @@ class TestModule:
     @classmethod
     def build(cls, path: str, module: str, tree: ast.Module) -> TestModule:
         mod = cls(path, module, tree)
-        stack: list[ast.AST] = [tree]
-        while stack:
-            node = stack.pop()
+        nodes: list[ast.AST] = [tree]  # breadth first, the order of `ast.walk`, in one pass
+        for node in nodes:
             for child in ast.iter_child_nodes(node):
                 mod.parents[child] = node
-                stack.append(child)
-        for node in ast.walk(tree):
+                nodes.append(child)
+        # a helper is a plain function with something that clears overrides anywhere inside
+        # (what `own_clears(fn, set())` finds, found for all functions at once)
+        clearing: set[ast.AST] = set()
+        for clear in own_clears(tree, set(), nodes):
+            current = mod.parents.get(clear.node)
+            while current is not None and current not in clearing:
+                clearing.add(current)
+                current = mod.parents.get(current)
+        for node in nodes:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 if fixture_decorator(node) is not None:
                     mod.fixtures.setdefault(fixture_name(node), []).append(node)
-                elif any(True for _ in own_clears(node, set())):
+                elif node in clearing:
                     mod.helpers.add(node.name)
             site = set_site(node)
             if site is not None and not mod.in_finally(node):  # in `finally`, setting a key restores it
@@ -171,10 +178,11 @@ def set_site(node: ast.AST) -> tuple[str | None, ast.expr] | None:
     return None
 
 
-def own_clears(root: ast.AST, helpers: set[str]) -> Iterator[Clear]:
-    """Everything under `root` that clears or restores overrides."""
+def own_clears(root: ast.AST, helpers: set[str], nodes: list[ast.AST] | None = None) -> Iterator[Clear]:
+    """Everything under `root` that clears or restores overrides (`nodes`: all of them in
+    `ast.walk` order, when the caller has that list already)."""
     called: set[int] = set()
-    for node in ast.walk(root):
+    for node in nodes if nodes is not None else ast.walk(root):
         if isinstance(node, ast.Call):
             func = node.func
             called.add(id(func))
