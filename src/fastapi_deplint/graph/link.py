@@ -533,6 +533,9 @@ class Linker:
         that derives from one (measured: litellm parsed 395 modules for this, now a few)."""
         if not isinstance(call.func, Name):
             return None
+        facts = self.modules.get(module)
+        if facts is not None and not self._router_class_name(self._defined_name(facts, scope, call.func.dotted)):
+            return None  # cannot be a router class: not worth resolving (most calls are not)
         with self.r.parsed_only() as blocked:  # the base classes too
             kind = self._router_kind(self.r.resolve(module, scope, call.func.dotted))
         if not blocked:
@@ -541,17 +544,34 @@ class Linker:
             return None
         return self._router_kind(self.resolve(module, scope, call.func.dotted))
 
+    def _defined_name(self, facts: ModuleFacts, scope: str, dotted: str) -> str:
+        """The name a class is defined under, by the text of a reference to it: the last part
+        of `a.b.C`, or the imported name behind an alias (`from fastapi import FastAPI as F`)."""
+        head, _, rest = dotted.partition(".")
+        if rest:
+            return rest.rsplit(".", 1)[-1]
+        for s in self.r.scope_chain(facts, scope):
+            imported = facts.imports.get(s, {}).get(head)
+            if imported is not None:
+                return imported.attr or head
+        return head
+
     def _router_class_name(self, name: str) -> bool:
+        """Can a class of this name make an app or a router: `FastAPI`, a name ending in
+        `Router`, or a parsed class deriving (through parsed classes) from one of those."""
         if self._router_classes is None:
             found = {"FastAPI"}
-            classes = [c for facts in self.modules.values() for c in facts.classes.values() if c.bases]
+            classes = [
+                (c, [self._defined_name(facts, c.parent, b.dotted) for b in c.bases if isinstance(b, Name)])
+                for facts in self.modules.values()
+                for c in facts.classes.values()
+                if c.bases
+            ]
             grew = True
-            while grew:  # classes deriving (through parsed classes) from a router class
+            while grew:
                 grew = False
-                for c in classes:
-                    if c.name not in found and any(
-                        isinstance(b, Name) and (b.dotted.endswith("Router") or b.dotted.rsplit(".", 1)[-1] in found) for b in c.bases
-                    ):
+                for c, bases in classes:
+                    if c.name not in found and any(b.endswith("Router") or b in found for b in bases):
                         found.add(c.name)
                         grew = True
             self._router_classes = found

@@ -105,10 +105,10 @@ class Resolver:
                 segments[-1] = segments[-1][:-3]
                 if segments[-1] == "__init__":
                     segments.pop()
-                for i in range(len(segments)):
-                    tail = segments[i:]
-                    if all(seg.isidentifier() for seg in tail):
-                        index.setdefault(".".join(tail), set()).add(key)
+                for i in range(len(segments) - 1, -1, -1):  # longer tails while all are names
+                    if not segments[i].isidentifier():
+                        break
+                    index.setdefault(".".join(segments[i:]), set()).add(key)
         return {k: sorted(v) for k, v in index.items()}
 
     def _load(self, name: str) -> bool:
