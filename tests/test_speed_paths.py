@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,36 @@ def test_a_warm_run_reports_what_the_cold_run_did_and_an_edit_is_seen(proj: Path
     edited = check("app")
     assert edited != cold and "get_second_file" in edited
     assert edited == check("app", "--no-cache")
+
+
+def flake8(*args: str) -> list[str]:
+    proc = subprocess.run([sys.executable, "-m", "flake8", "--select", "FDL", *args], capture_output=True, text=True)
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    return sorted(proc.stdout.splitlines())
+
+
+def test_the_flake8_plugin_reuses_a_run_and_sees_an_edit(proj: Path, tmp_path: Path) -> None:
+    """The plugin keeps its findings in the whole-run cache: a second flake8 run over an
+    unchanged tree stores nothing new, gives the same report, and an edit is a new run."""
+    cold = flake8("app")
+    runs = set((tmp_path / "cache").glob("*/runs/*"))
+    assert cold and len(runs) == 1
+    stored = [(p.stat().st_ino, p.stat().st_mtime_ns) for p in runs]
+    assert flake8("app") == cold
+    assert flake8("-j", "2", "app") == cold
+    assert [(p.stat().st_ino, p.stat().st_mtime_ns) for p in runs] == stored  # hits: not written again
+    database = proj / "app" / "database.py"
+    database.write_text(database.read_text() + NEW_LEAK)
+    main_py = proj / "app" / "main.py"
+    main_py.write_text(main_py.read_text() + "\n\nfrom .database import get_second_file  # noqa: E402\n\n\n"
+                       "@app.get('/second')\ndef second(f=Depends(get_second_file)):\n    return 1\n")
+    edited = flake8("app")
+    assert edited != cold and any("get_second_file" in line for line in edited)
+    os.environ["FASTAPI_DEPLINT_NO_CACHE"] = "1"
+    try:
+        assert flake8("app") == edited
+    finally:
+        del os.environ["FASTAPI_DEPLINT_NO_CACHE"]
 
 
 def test_a_changed_dependency_manifest_is_a_new_run(proj: Path, tmp_path: Path) -> None:

@@ -202,23 +202,13 @@ def merge_outcomes(parts: list[Outcome]) -> Outcome:
 
 
 def run_key(groups: list[Group], extra: list[Any], more_files: list[Path]) -> tuple[Any, str] | None:
-    """The whole-run cache and this run's key in it: the settings, the working folder, and the
-    size and mtime of every analysed file and of the dependency manifests FDL107 reads. None when the cache is off or a file cannot be
-    stat'ed. A warm run with nothing changed then costs discovery, a `stat` per file and one
-    unpickling (see `cache.ResultCache`)."""
-    from .cache import ResultCache, default_cache_dir, session_cache
+    """The whole-run cache and this run's key in it (see `engine.result_key`): the settings,
+    the working folder and every analysed file. None when the cache is off."""
+    from . import engine
 
-    if session_cache() is None:
-        return None
     groups_repr = [(str(g.root), [str(f) for f in g.files], dataclasses.asdict(g.config)) for g in groups]
-    settings = repr([os.getcwd(), *extra, *groups_repr])
-    from .rules._fastapi_version import manifest_files
-
     files = [f for g in groups for f in g.found.files] + more_files
-    files += manifest_files({Path(os.path.abspath(f)).parent for f in files})  # FDL107 reads the pinned FastAPI
-    cache = ResultCache(default_cache_dir())
-    key = cache.key(settings, files)
-    return (cache, key) if key is not None else None
+    return engine.result_key([os.getcwd(), *extra, *groups_repr], files)
 
 
 @main.command()

@@ -17,7 +17,7 @@ from pathlib import Path
 from .config import Config, config_root, src_roots
 from .discover import iter_python_files
 from .facts.model import ModuleFacts
-from .cache import session_cache
+from .cache import ResultCache, default_cache_dir, session_cache
 from .project import Project, build_project, gc_paused
 from .rules import all_rules
 from .rules.base import Context, Finding
@@ -98,6 +98,21 @@ def analyse(
     project = build_project(files, jobs=jobs, src_roots=src_roots(config), cache=session_cache())
     project.discovery_errors[:0] = errors
     return project
+
+
+def result_key(settings: list[object], files: list[Path]) -> tuple[ResultCache, str] | None:
+    """The whole-run cache and the key of a run with these settings over these files (and the
+    dependency manifests FDL107 reads): their size and mtime. None when the cache is off or a
+    file cannot be stat'ed. A warm run with nothing changed then costs discovery, a `stat` per
+    file and one unpickling (see `cache.ResultCache`)."""
+    from .rules._fastapi_version import manifest_files
+
+    if session_cache() is None:
+        return None
+    files = files + manifest_files({Path(os.path.abspath(f)).parent for f in files})
+    cache = ResultCache(default_cache_dir())
+    key = cache.key(repr(settings), files)
+    return (cache, key) if key is not None else None
 
 
 # -- running the rules ----------------------------------------------------------------------
