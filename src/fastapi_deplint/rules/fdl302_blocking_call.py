@@ -103,6 +103,7 @@ class BlockingCallInAsync(Rule):
         if graph.resolver is None:
             return
         kinds = Kinds(graph)
+        self._verdicts: dict[tuple[str, str, bool, frozenset[tuple[str, str]]], tuple[str, str, Blocking] | None] = {}
         targets = self._targets(ctx)
         seen: set[tuple[str, int, int]] = set()
         helpers: dict[tuple[str, str], Target] = {}
@@ -224,6 +225,18 @@ class BlockingCallInAsync(Rule):
         if helper.is_async:
             self._add_helper(graph, kinds, scope, call, module, helper, caller, targets, helpers)
             return None
+        inner = Scope(module, helper, kinds.param_kinds(module, helper, None))
+        if self._uses_params(helper, inner):
+            inner.params.update(self._mapped(kinds, scope, call, helper))
+        key = (module, helper.qualname, call.in_with, frozenset(inner.params.items()))
+        if key not in self._verdicts:  # a helper shared by many routes is judged once
+            self._verdicts[key] = self._judge_helper(graph, kinds, call, module, helper, inner)
+        return self._verdicts[key]
+
+    def _judge_helper(
+        self, graph: ProjectGraph, kinds: Kinds, call: CallSite, module: str, helper: Function, inner: Scope
+    ) -> tuple[str, str, Blocking] | None:
+        """`_through_helper`'s verdict on a sync helper, given what its parameters hold."""
         decorators = decorator_names(graph, module, helper)
         if any(d.startswith(CACHE_DECORATORS) for d in decorators) or _memoised_in_global(helper):
             return None  # computed once
@@ -233,9 +246,6 @@ class BlockingCallInAsync(Rule):
             return None  # a decorator may change what runs (and where)
         if helper.name.startswith("__"):
             return None
-        inner = Scope(module, helper, kinds.param_kinds(module, helper, None))
-        if self._uses_params(helper, inner):
-            inner.params.update(self._mapped(kinds, scope, call, helper))
         blocking = kinds.direct(inner)
         if not blocking:
             return None
