@@ -201,3 +201,34 @@ def test_the_deferral_index_skips_unchanged_deferred_files_and_sees_edits(tmp_pa
     os.utime(helpers, ns=(st.st_atime_ns, st.st_mtime_ns))
     third = collect_facts_parallel(files, 1, cache)
     assert "helpers.py" in read and not third[0].deferred
+
+
+def _canonical(value: object) -> object:
+    """A facts object as plain, order-stable data (sets sorted; X nodes compare by identity)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value):
+        return (type(value).__name__, *(_canonical(getattr(value, f.name)) for f in dataclasses.fields(value)))
+    if isinstance(value, dict):
+        return [(k, _canonical(v)) for k, v in value.items()]
+    if isinstance(value, (set, frozenset)):
+        return sorted(map(repr, value))
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_facts_on_several_processes_equal_one_process(tmp_path: Path, jobs: int) -> None:
+    """Workers take chunks from the front and the parent from the back: every file's facts,
+    in the given order, exactly as one process reads them (and as the cache then returns)."""
+    from fastapi_deplint.cache import FactsCache
+    from fastapi_deplint.project import CHUNK_FILES, collect_facts_parallel
+
+    files = sorted(p for folder in ("fixtures", "examples") for p in (ROOT / folder).rglob("*.py"))
+    assert len(files) > 8 * CHUNK_FILES  # enough chunks for both ends to take several
+    serial = _canonical(collect_facts_parallel(files, 1))
+    assert _canonical(collect_facts_parallel(files, jobs)) == serial
+    cache = FactsCache(tmp_path / "cache")
+    assert _canonical(collect_facts_parallel(files, jobs, cache)) == serial
+    assert _canonical(collect_facts_parallel(files, jobs, cache)) == serial

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .discover import iter_python_files
 from .facts.model import ModuleFacts
@@ -130,10 +131,15 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _worker_init() -> None:
+CHUNK_FILES = 16  # files per unit of parallel work: small, so the tails of all processes meet
+
+
+def _worker_init(work: Work) -> None:
     # Workers only allocate: no cyclic garbage worth collecting, and pickling the results
     # back with the collector on costs as much as the parsing (measured).
+    global _work
     gc.disable()
+    _work = work
 
 
 def _facts_chunk(paths: list[str], cache: FactsCache | None) -> list[bytes]:
@@ -219,28 +225,75 @@ def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | Non
 def _read_in_parallel(
     files: list[Path], names: list[str], results: list[ModuleFacts | None], todo: list[int], jobs: int, cache: FactsCache | None
 ) -> None:
+    """Small chunks of files, taken by the workers from the front of the list and by the
+    parent from the back, through one shared pair of counters, until they meet: nobody idles
+    while another has a long tail (fixed shares left a core idle for a second on the
+    benchmark corpus). The pool's own queue cannot hand out small chunks: a thread of the
+    parent feeds it, which waits for the GIL while the parent parses, and workers starve."""
     import concurrent.futures
     import multiprocessing
 
-    # The parent reads every `jobs`-th file itself (an even mix of big and small files) while
-    # the workers read the rest; it unpickles their results on the side (measured: cheap with
-    # the collector off), so no core idles.
-    mine = todo[::jobs]
-    theirs = [i for n, i in enumerate(todo) if n % jobs]
-    size = max(16, len(theirs) // ((jobs - 1) * 4))
-    chunks = [theirs[i : i + size] for i in range(0, len(theirs), size)]
+    chunks = [todo[i : i + CHUNK_FILES] for i in range(0, len(todo), CHUNK_FILES)]
     try:
         context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+        ends = context.Array("l", [0, len(chunks)])
+        work = (ends, [[names[i] for i in chunk] for chunk in chunks], cache)
+        # a worker returns its results in installments, so the parent unpickles them between
+        # its own chunks rather than all at the end while the workers idle
+        installment = max(1, len(chunks) // (4 * (jobs - 1)))
         with gc_paused(), concurrent.futures.ProcessPoolExecutor(
-            jobs - 1, mp_context=context, initializer=_worker_init
+            jobs - 1, mp_context=context, initializer=_worker_init, initargs=(work,)
         ) as pool:
-            futures = [(chunk, pool.submit(_facts_chunk, [names[i] for i in chunk], cache)) for chunk in chunks]
-            for i in mine:
-                results[i] = read_facts(files[i], names[i], prescan=True, cache=cache)
-            for chunk, future in futures:
-                for i, blob in zip(chunk, future.result()):
-                    results[i] = pickle.loads(blob)
+            futures = [pool.submit(_facts_from_front, installment) for _ in range(0, len(chunks), installment)]
+            collected = 0
+            while True:
+                while collected < len(futures) and futures[collected].done():
+                    _unpickle(futures[collected].result(), chunks, results)
+                    collected += 1
+                mine = _take(ends, from_front=False)
+                if mine is None:
+                    break
+                for i in chunks[mine]:
+                    results[i] = read_facts(files[i], names[i], prescan=True, cache=cache)
+            for future in futures[collected:]:
+                _unpickle(future.result(), chunks, results)
     except (OSError, RuntimeError, concurrent.futures.process.BrokenProcessPool):
         with gc_paused():
             for i in todo:
-                results[i] = read_facts(files[i], names[i], prescan=True, cache=cache)
+                if results[i] is None:
+                    results[i] = read_facts(files[i], names[i], prescan=True, cache=cache)
+
+
+def _unpickle(done: list[tuple[int, list[bytes]]], chunks: list[list[int]], results: list[ModuleFacts | None]) -> None:
+    for index, blobs in done:
+        for i, blob in zip(chunks[index], blobs):
+            results[i] = pickle.loads(blob)
+
+
+# what a facts worker shares with the parent: the [front, back) counters of the chunks not yet
+# taken, every chunk's paths, and the cache (set by the pool's initializer)
+Work = tuple[Any, list[list[str]], "FactsCache | None"]
+_work: Work | None = None
+
+
+def _take(ends: Any, from_front: bool) -> int | None:
+    """The next chunk from one end, or None when the two ends have met."""
+    with ends.get_lock():
+        front, back = ends[0], ends[1]
+        if front >= back:
+            return None
+        if from_front:
+            ends[0] = front + 1
+            return front
+        ends[1] = back - 1
+        return back - 1
+
+
+def _facts_from_front(most: int) -> list[tuple[int, list[bytes]]]:
+    """In a forked worker: up to `most` chunks from the front, as (chunk index, facts pickles)."""
+    assert _work is not None, "a worker started by `_read_in_parallel`"
+    ends, paths, cache = _work
+    done: list[tuple[int, list[bytes]]] = []
+    while len(done) < most and (index := _take(ends, from_front=True)) is not None:
+        done.append((index, _facts_chunk(paths[index], cache)))
+    return done
