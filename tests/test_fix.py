@@ -647,3 +647,37 @@ def test_rule_command_says_whether_a_fix_exists() -> None:
     assert "Autofix: safe (`--fix`)" in run("rule", "FDL403")[1]
     assert "Autofix: unsafe (`--fix --unsafe-fixes`)" in run("rule", "FDL101")[1]
     assert "Autofix" not in run("rule", "FDL402")[1]
+
+
+def test_the_report_describes_fixes_up_to_a_size_budget_in_path_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Describing fixes in a report stops after `FIX_REPORT_BYTES` of source, counted in report
+    order: the same tree always gets the same `[*]` markers (a time budget did not)."""
+    import fastapi_deplint.cli as cli
+
+    body = """
+        from fastapi import Depends, FastAPI
+
+        app = FastAPI()
+
+
+        def get_db():
+            return 1
+
+
+        @app.get("/")
+        def read(db: int = Depends(get_db)):
+            return db
+        """
+    root = project(tmp_path, {"a.py": body, "b.py": body, "c.py": body})
+    size = (root / "a.py").stat().st_size
+    args = ["check", str(root), "--isolated", "--no-cache", "--select", "FDL701", "--output-format", "json"]
+
+    def described() -> list[str]:
+        _, out, _ = run(*args)
+        return sorted({Path(f["path"]).name for f in json.loads(out) if f.get("fix")})
+
+    assert described() == ["a.py", "b.py", "c.py"]
+    monkeypatch.setattr(cli, "FIX_REPORT_BYTES", 2 * size)
+    assert described() == ["a.py", "b.py"]
+    monkeypatch.setattr(cli, "FIX_REPORT_BYTES", 1)
+    assert described() == ["a.py"]

@@ -21,7 +21,7 @@ from . import __version__
 from .config import OUTPUT_FORMATS, Config, ConfigError, find_project_root, load_config
 from .rules.base import Finding
 
-FIX_REPORT_BUDGET = 3.0  # seconds spent describing fixes in a plain report (not with --fix/--diff)
+FIX_REPORT_BYTES = 1_500_000  # source described with fixes in a report (not --fix/--diff): ~3 s of libcst
 COMMANDS = ("check", "graph", "rule")
 
 
@@ -379,9 +379,9 @@ def check(
     if not statistics and output_format in ("full", "concise", "json", "sarif") and _any_fixable(describe, exact):
         from .fix.driver import annotate, locator
 
-        left_out = annotate(describe, locate or locator(outcome.projects), budget=None if locate else FIX_REPORT_BUDGET, unsafe=exact)
+        left_out = annotate(describe, locate or locator(outcome.projects), budget=None if locate else FIX_REPORT_BYTES, unsafe=exact)
         if any(why.startswith("fix details left out") for why in left_out.values()) and not quiet:
-            click.echo(f"note: fix details left out for some files after {FIX_REPORT_BUDGET:.0f} s; `--diff` shows every fix", err=True)
+            click.echo(f"note: fix details left out for files after the first {FIX_REPORT_BYTES / 1e6:.1f} MB; `--diff` shows every fix", err=True)
     for i in fresh:
         if keys[i] is not None:
             keys[i][0].put(keys[i][1], dataclasses.replace(parts[i], projects=[]))  # findings carry their fixes
