@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .facts.extract import extract
-from .facts.model import Loc, ModuleFacts
+from .facts.model import ModuleFacts
 from .syntax_compat import mark_type_aliases, newer_python_hint, rewrite
 
 # Larger files are generated code (API clients, protobuf, data tables): parsing a 20 MB file

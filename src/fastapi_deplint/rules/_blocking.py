@@ -17,9 +17,8 @@ import ast
 import builtins
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..facts import detail
 from ..facts.expr import to_x
@@ -396,10 +395,7 @@ class Kinds:
 
     def _lines(self, path: str) -> list[str]:
         if path not in self._source_lines:
-            try:
-                self._source_lines[path] = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                self._source_lines[path] = []
+            self._source_lines[path] = detail.source_lines(path) or []  # lines as Python counts them
         return self._source_lines[path]
 
     def var_kind(self, var: RVar, depth: int) -> str | None:

@@ -15,6 +15,7 @@ from ..facts import detail
 from ..facts.expr import loc_of
 from ..graph.model import ProjectGraph
 from ..graph.resolve import RFunc
+from ..source import read_source
 from .base import Context, Finding, Rule
 from .fdl601_testcode import (
     CLASS_HOOKS,
@@ -126,7 +127,7 @@ class OverrideNotCleared(Rule):
     def _module(self, path: str, module: str, require_mention: bool = False) -> TestModule | None:
         if path not in self._modules:
             try:
-                mentioned = OVERRIDES.encode() in Path(path).read_bytes()
+                mentioned = OVERRIDES.encode() in read_source(path)
             except OSError:
                 mentioned = False
             if require_mention and not mentioned:
