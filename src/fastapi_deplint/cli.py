@@ -201,14 +201,14 @@ def merge_outcomes(parts: list[Outcome]) -> Outcome:
     return merged
 
 
-def run_key(groups: list[Group], extra: list[Any], more_files: list[Path]) -> tuple[Any, str] | None:
-    """The whole-run cache and this run's key in it (see `engine.result_key`): the settings,
-    the working folder and every analysed file. None when the cache is off."""
-    from . import engine
+def run_key(groups: list[Group], extra: list[Any], more_files: list[Path]) -> Any:
+    """Where this run's result is cached (a `run_cache.RunSlot`: the settings, the working
+    folder and every analysed file), or None when the cache is off."""
+    from .run_cache import run_slot
 
     groups_repr = [(str(g.root), [str(f) for f in g.files], dataclasses.asdict(g.config)) for g in groups]
     files = [f for g in groups for f in g.found.files] + more_files
-    return engine.result_key([os.getcwd(), *extra, *groups_repr], files)
+    return run_slot([os.getcwd(), *extra, *groups_repr], files)
 
 
 @main.command()
@@ -319,12 +319,12 @@ def check(
         output_format = configured or ("full" if sys.stdout.isatty() else "concise")
     # A run that only reports is cached project by project (a change in one project of a
     # monorepo re-analyses that project only); fixing and rewriting runs always analyse.
-    keys: list[tuple[Any, str] | None] = [None] * len(groups)
+    keys: list[Any] = [None] * len(groups)
     if not (apply_fixes or show_diff or add_noqa or update_baseline):
         extra = [__version__, output_format, unsafe_fixes, statistics, list(configs), isolated]
         more = [baseline] if baseline is not None and baseline.exists() else []
         keys = [run_key([group], extra, more) for group in groups]
-    parts: list[Any] = [key[0].get(key[1]) if key is not None else None for key in keys]
+    parts: list[Any] = [key.get() if key is not None else None for key in keys]
     fresh = [i for i, part in enumerate(parts) if not isinstance(part, Outcome)]
     if fresh:
         progress = TerminalProgress() if TerminalProgress.wanted(quiet) else None
@@ -383,8 +383,8 @@ def check(
         if any(why.startswith("fix details left out") for why in left_out.values()) and not quiet:
             click.echo(f"note: fix details left out for files after the first {FIX_REPORT_BYTES / 1e6:.1f} MB; `--diff` shows every fix", err=True)
     for i in fresh:
-        if keys[i] is not None:
-            keys[i][0].put(keys[i][1], dataclasses.replace(parts[i], projects=[]))  # findings carry their fixes
+        if keys[i] is not None:  # findings carry their fixes
+            keys[i].put(dataclasses.replace(parts[i], projects=[]), project=parts[i].projects[0])
 
     if statistics:
         click.echo(fmt.statistics_json(findings) if output_format == "json" else fmt.statistics(findings), nl=output_format == "json")

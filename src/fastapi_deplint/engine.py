@@ -17,11 +17,12 @@ from pathlib import Path
 from .config import Config, config_root, src_roots
 from .discover import iter_python_files
 from .facts.model import ModuleFacts
-from .cache import ResultCache, default_cache_dir, session_cache
+from .cache import session_cache
 from .project import Project, build_project, gc_paused
 from .rules import all_rules
 from .rules.base import Context, Finding
 from .rules_parallel import run_rules
+from .read_log import logging_reads
 from .source import INTERNAL_ERROR_PREFIX, read_source
 
 CANNOT_PARSE = "FDL901"
@@ -100,21 +101,6 @@ def analyse(
     return project
 
 
-def result_key(settings: list[object], files: list[Path]) -> tuple[ResultCache, str] | None:
-    """The whole-run cache and the key of a run with these settings over these files (and the
-    dependency manifests FDL107 reads): their size and mtime. None when the cache is off or a
-    file cannot be stat'ed. A warm run with nothing changed then costs discovery, a `stat` per
-    file and one unpickling (see `cache.ResultCache`)."""
-    from .rules._fastapi_version import manifest_files
-
-    if session_cache() is None:
-        return None
-    files = files + manifest_files({Path(os.path.abspath(f)).parent for f in files})
-    cache = ResultCache(default_cache_dir())
-    key = cache.key(repr(settings), files)
-    return (cache, key) if key is not None else None
-
-
 # -- running the rules ----------------------------------------------------------------------
 
 
@@ -122,7 +108,8 @@ def run(project: Project, config: Config, progress: Progress | None = None, jobs
     """Run the enabled rules (on up to two processes with `jobs` > 1, see `rules_parallel`)."""
     ctx = Context(project.graph, config)
     rules = enabled_rules(config)
-    with gc_paused():  # rules allocate short-lived, acyclic garbage over a large live heap
+    # rules allocate short-lived, acyclic garbage over a large live heap: no collections
+    with gc_paused(), logging_reads(project.reads):
         findings, internal = run_rules(rules, ctx, project.facts, jobs, progress)
     if progress is not None:
         progress("rules", len(rules), len(rules))

@@ -61,12 +61,13 @@ def _build(paths: list[str]) -> Findings:
 
     from . import engine
     from .config import load_config
+    from .run_cache import run_slot
 
     roots = [Path(p) for p in paths] or [Path(".")]
     config = load_config(roots, overrides=_STATE["overrides"] or None)
     found = engine.discover(roots, config)
-    key = engine.result_key([os.getcwd(), __version__, "flake8", paths, dataclasses.asdict(config)], found.files)
-    cached = key[0].get(key[1]) if key is not None else None
+    slot = run_slot([os.getcwd(), __version__, "flake8", paths, dataclasses.asdict(config)], found.files)
+    cached = slot.get() if slot is not None else None
     if isinstance(cached, dict):
         return cached
     main = multiprocessing.parent_process() is None  # a (daemonic) flake8 worker may not fork
@@ -76,8 +77,8 @@ def _build(paths: list[str]) -> Findings:
     by_file: Findings = {}
     for f in result.findings:
         by_file.setdefault(_norm(f.path), []).append((f.line, f.col, f"{f.code} {f.message}"))
-    if key is not None:
-        key[0].put(key[1], by_file)
+    if slot is not None:
+        slot.put(by_file, project=project)
     return by_file
 
 

@@ -17,7 +17,15 @@ from .facts.model import ModuleFacts
 from .graph.link import link
 from .graph.model import ProjectGraph
 from .cache import Deferral, DeferralIndex, FactsCache, Stamp, stamp
+from .read_log import logging_reads
 from .source import deferred_facts, forget_packages, is_relevant, module_name_for, read_facts, read_source
+
+
+PreScan = tuple[str, bool, dict[str, str]]
+
+
+def prescan_of(facts: ModuleFacts) -> PreScan:
+    return facts.module, facts.is_package, dict(facts.global_calls)
 
 
 @dataclass(slots=True)
@@ -25,6 +33,11 @@ class Project:
     graph: ProjectGraph
     facts: list[ModuleFacts]
     discovery_errors: list[tuple[str, str]] = field(default_factory=list)
+    # what tells a later run whether an edit can change the findings (see `engine.reuse_run`):
+    # the files read after the pre-scan (linking, rules; absolute paths), and the pre-scan's
+    # verdict on each file it deferred (absolute path -> module, is_package, global_calls)
+    reads: set[str] = field(default_factory=set)
+    deferred: dict[str, PreScan] = field(default_factory=dict)
 
     @property
     def file_errors(self) -> list[ModuleFacts]:
@@ -66,12 +79,14 @@ def build_project(
     errors: list[tuple[str, str]] = []
     files = list(iter_python_files(paths, exclude, errors))
     scanned = collect_facts_parallel(files, jobs if jobs is not None else (os.cpu_count() or 1), cache)
-    with gc_paused():  # the heap is all live facts by now: a collection would only rescan them
+    deferred = {os.path.abspath(f.path): prescan_of(f) for f in scanned if f.deferred and f.error is None}
+    reads: set[str] = set()
+    with gc_paused(), logging_reads(reads):  # the heap is all live facts by now: a collection would only rescan them
         graph, facts = link_facts(scanned, src_roots, cache)
     # The facts and graph live until the process ends: keep the cyclic GC from rescanning
     # them on every later collection (it cost more than rendering the JSON).
     gc.freeze()
-    return Project(graph=graph, facts=facts, discovery_errors=errors)
+    return Project(graph=graph, facts=facts, discovery_errors=errors, reads=reads, deferred=deferred)
 
 
 def link_facts(

@@ -24,6 +24,7 @@ import os
 from collections.abc import Callable, Sequence
 from . import containment
 from .facts.model import ModuleFacts
+from .read_log import log_reads, reads_logged
 from .rules.base import Context, Finding, Rule
 
 MIN_MODULES = 200  # parsed modules below which one process is as fast (fork and pickling cost)
@@ -55,7 +56,8 @@ def run_rules(
     with pool:
         findings, errors = _run_serial(mine, ctx, progress, len(rules))
         try:
-            child_findings, child_errors, loaded = future.result()
+            child_findings, child_errors, loaded, reads = future.result()
+            log_reads(reads)  # what the child's rules read counts as read by this run
         except Exception:  # noqa: BLE001 - a child that died (out of memory?): do its share here
             child_findings, child_errors, loaded = *_run_serial(theirs, ctx, None, 0), []
     _shared = None
@@ -97,7 +99,7 @@ def _run_serial(rules: Sequence[type[Rule]], ctx: Context, progress: Progress | 
     return findings, errors
 
 
-def _child(codes: list[str]) -> tuple[list[Finding], list[str], list[ModuleFacts]]:
+def _child(codes: list[str]) -> tuple[list[Finding], list[str], list[ModuleFacts], set[str]]:
     from .rules import all_rules
 
     assert _shared is not None, "the child is a fork of a parent that set `_shared`"
@@ -107,7 +109,7 @@ def _child(codes: list[str]) -> tuple[list[Finding], list[str], list[ModuleFacts
     findings, errors = _run_serial([r for r in all_rules() if r.code in wanted], ctx, None, 0)
     paths = {f.path for f in findings}
     loaded = [f for f in facts[before:] if f.error is not None or f.path in paths]
-    return findings, errors, loaded
+    return findings, errors, loaded, reads_logged()
 
 
 def _adopt(ctx: Context, facts: list[ModuleFacts], loaded: list[ModuleFacts]) -> None:

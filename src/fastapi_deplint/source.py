@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from .facts.extract import extract
 from .facts.model import ModuleFacts
+from .read_log import note_read
 from .syntax_compat import mark_type_aliases, newer_python_hint, rewrite
 
 # Larger files are generated code (API clients, protobuf, data tables): parsing a 20 MB file
@@ -215,6 +216,7 @@ def overlay(contents: dict[str, bytes]) -> Iterator[None]:
 def read_source(path: Path | str) -> bytes:
     """The bytes of a regular file of at most `MAX_PARSE_BYTES`; `OSError` otherwise
     (`FileTooLarge` for a larger one)."""
+    note_read(path)
     if _OVERLAY:
         staged = _OVERLAY.get(os.path.realpath(path))
         if staged is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 from collections import OrderedDict
 
+from ..read_log import note_read
 from .model import Function
 
 _CACHE_SIZE = 256  # trees (or lines) of the files rules asked about, most recent first
@@ -31,6 +32,7 @@ def module_tree(path: str) -> ast.Module | None:
     """The parsed module at `path`, or None when it cannot be read or parsed."""
     if path in _trees:
         _trees.move_to_end(path)
+        note_read(path)  # what the tree was read from counts as read by this run
         return _trees[path]
     from ..source import decode, parse_text, read_source  # local: source imports the extractor
 
@@ -49,6 +51,7 @@ def source_lines(path: str) -> list[str] | None:
     """The lines of the file at `path` as Python counts them, or None when it cannot be read."""
     if path in _lines:
         _lines.move_to_end(path)
+        note_read(path)
         return _lines[path]
     from ..source import LINE_BREAK, decode, read_source
 
@@ -67,6 +70,7 @@ def function_node(path: str, fn: Function) -> FunctionNode | None:
     """The `def` of `fn` in the file at `path` (matched by line and name)."""
     key = (path, fn.loc[0], fn.name)
     if key in _functions:
+        note_read(path)
         return _functions[key]
     if path not in _trees:
         node = _parse_function_lines(path, fn)
