@@ -291,3 +291,37 @@ def test_a_forked_child_s_reads_count_as_the_run_s(monkeypatch: pytest.MonkeyPat
     forked = engine.analyse([ROOT / "examples"], config, jobs=1)
     engine.run(forked, config, jobs=2)
     assert forked.reads == serial.reads and serial.reads
+
+
+def test_files_given_one_by_one_reuse_their_project_s_run(proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pre-commit passes other files every commit: the project's recorded run answers for
+    any of them while no edit can change its findings, reported (fix markers too) as a
+    fresh run reports them."""
+    import fastapi_deplint.cli as cli
+
+    (proj / "pyproject.toml").write_text("[project]\nname = 'proj'\n")
+    unrelated = proj / "app" / "unrelated.py"
+    unrelated.write_text("VALUE = 1\n")
+    analysed: list[int] = []
+    real = cli.analyse
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        analysed.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "analyse", spy)
+
+    def run(*files: str) -> tuple[bool, str]:
+        analysed.clear()
+        report = check(*files)
+        ran = bool(analysed)
+        assert report == check(*files, "--no-cache")
+        monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE")
+        return ran, report
+
+    assert run("app/main.py")[0]
+    unrelated.write_text("VALUE = 2\n")
+    assert run("app/unrelated.py") == (False, "All checks passed.\n")
+    ran, report = run("app/database.py")
+    assert not ran and "FDL101" in report
+    assert run("app/main.py", "app/database.py")[0] is False

@@ -178,14 +178,20 @@ def analyse(
         outcome.internal_errors += result.internal_errors
         outcome.codes += [r.code for r in engine.enabled_rules(config) if r.code not in outcome.codes]
         outcome.everything += result.findings
-        if group.root is not None:
-            wanted = {os.path.normcase(os.path.realpath(f)): os.path.normpath(str(f)) for f in group.files}
-            everything = [dataclasses.replace(f) for f in result.findings]
-            outcome.findings += engine.restrict(everything, wanted)
-        else:
-            outcome.findings += result.findings
+        outcome.findings += shown(group, result.findings)
     outcome.findings.sort(key=lambda f: f.sort_key)
     return outcome
+
+
+def shown(group: Group, findings: list[Finding]) -> list[Finding]:
+    """The findings to report of a project's: in project mode only those in the files given
+    (copies, with the paths as given), else all."""
+    from . import engine
+
+    if group.root is None:
+        return findings
+    wanted = {os.path.normcase(os.path.realpath(f)): os.path.normpath(str(f)) for f in group.files}
+    return engine.restrict([dataclasses.replace(f) for f in findings], wanted)
 
 
 def merge_outcomes(parts: list[Outcome]) -> Outcome:
@@ -207,8 +213,11 @@ def run_key(groups: list[Group], extra: list[Any], more_files: list[Path]) -> An
     from .run_cache import run_slot
 
     groups_repr = [(str(g.root), [str(f) for f in g.files], dataclasses.asdict(g.config)) for g in groups]
+    # in project mode the files given only choose what is shown: a run over other files of the
+    # same project has the same findings (pre-commit passes different files every commit)
+    projects_repr = [(str(g.root), None if g.root is not None else [str(f) for f in g.files], dataclasses.asdict(g.config)) for g in groups]
     files = [f for g in groups for f in g.found.files] + more_files
-    return run_slot([os.getcwd(), *extra, *groups_repr], files)
+    return run_slot([os.getcwd(), *extra, *groups_repr], files, [os.getcwd(), *extra, *projects_repr])
 
 
 @main.command()
@@ -326,6 +335,12 @@ def check(
         keys = [run_key([group], extra, more) for group in groups]
     parts: list[Any] = [key.get() if key is not None else None for key in keys]
     fresh = [i for i, part in enumerate(parts) if not isinstance(part, Outcome)]
+    # a project's recorded run reused after edits it cannot depend on: report it for the files
+    # given now, and describe its fixes again (they were described for the files given then)
+    reused = [i for i in range(len(parts)) if i not in fresh and keys[i] is not None and keys[i].reused is not None]
+    for i in reused:
+        again = sorted(shown(groups[i], parts[i].everything), key=lambda f: f.sort_key)
+        parts[i] = dataclasses.replace(parts[i], findings=again)
     if fresh:
         progress = TerminalProgress() if TerminalProgress.wanted(quiet) else None
         try:
@@ -337,7 +352,7 @@ def check(
             if progress is not None:
                 progress.stop()
     outcome = merge_outcomes(parts)
-    new_findings = {id(f) for i in fresh for f in parts[i].findings}
+    new_findings = {id(f) for i in fresh + reused for f in parts[i].findings}
     findings = outcome.findings
     for message in outcome.internal_errors:
         click.echo(message, err=True)
@@ -382,9 +397,9 @@ def check(
         left_out = annotate(describe, locate or locator(outcome.projects), budget=None if locate else FIX_REPORT_BYTES, unsafe=exact)
         if any(why.startswith("fix details left out") for why in left_out.values()) and not quiet:
             click.echo(f"note: fix details left out for files after the first {FIX_REPORT_BYTES / 1e6:.1f} MB; `--diff` shows every fix", err=True)
-    for i in fresh:
+    for i in fresh + reused:
         if keys[i] is not None:  # findings carry their fixes
-            keys[i].put(dataclasses.replace(parts[i], projects=[]), project=parts[i].projects[0])
+            keys[i].put(dataclasses.replace(parts[i], projects=[]), project=parts[i].projects[0] if i in fresh else None)
 
     if statistics:
         click.echo(fmt.statistics_json(findings) if output_format == "json" else fmt.statistics(findings), nl=output_format == "json")

@@ -47,19 +47,21 @@ class RunSlot:
 
     cache: ResultCache
     key: str  # exact: settings and stamps
-    record_key: str  # the settings only
+    record_key: str  # the settings that decide the findings
     stamps: Stamps
+    reused: RunRecord | None = None  # set when `get` answered from the record
 
     def get(self) -> Any:
-        """The result of a run over exactly this tree, or of an earlier one that only differs
-        in files it did not depend on; None otherwise."""
+        """The result of a run over exactly this tree, or the recorded result of an earlier one
+        that only differs in files it did not depend on (then `reused` is set, and the caller
+        `put`s what it reports); None otherwise."""
         found = self.cache.get(self.key)
         if found is not None:
             return found
         record = self.cache.get(self.record_key)
         if not isinstance(record, RunRecord) or not self._still_valid(record):
             return None
-        self.put(record.value, record=RunRecord(self.stamps, record.sensitive, record.deferred, record.value))
+        self.reused = record
         return record.value
 
     def _still_valid(self, record: RunRecord) -> bool:
@@ -75,21 +77,23 @@ class RunSlot:
                 return False
         return True
 
-    def put(self, value: Any, project: Project | None = None, record: RunRecord | None = None) -> None:
-        """Store `value` for this tree; with the `project` that computed it, also the record
-        a later run compares its tree with."""
+    def put(self, value: Any, project: Project | None = None) -> None:
+        """Store `value` for this tree, and the record a later run compares its tree with:
+        from the `project` that computed it, or the reused one brought up to date."""
         self.cache.put(self.key, value)
         if project is not None:
             unread = set(project.deferred) - project.reads
-            record = RunRecord(self.stamps, set(self.stamps) - unread, project.deferred, value)
-        if record is not None:
-            self.cache.put(self.record_key, record)
+            self.cache.put(self.record_key, RunRecord(self.stamps, set(self.stamps) - unread, project.deferred, value))
+        elif self.reused is not None:
+            old = self.reused
+            self.cache.put(self.record_key, RunRecord(self.stamps, old.sensitive, old.deferred, value))
 
 
-def run_slot(settings: list[object], files: list[Path]) -> RunSlot | None:
+def run_slot(settings: list[object], files: list[Path], record_settings: list[object] | None = None) -> RunSlot | None:
     """The slot of a run with these settings over these files (and the dependency manifests
-    FDL107 reads, which count as read). None when the cache is off or a file cannot be
-    stat'ed."""
+    FDL107 reads, which count as read). `record_settings`: the part of the settings that
+    decides the findings, when that is less (the files whose findings are shown, in project
+    mode). None when the cache is off or a file cannot be stat'ed."""
     from .rules._fastapi_version import manifest_files
 
     if session_cache() is None:
@@ -105,5 +109,6 @@ def run_slot(settings: list[object], files: list[Path]) -> RunSlot | None:
             digest.update(f"\0{f}\0{st.st_size}\0{st.st_mtime_ns}".encode())
     except OSError:
         return None
-    record_key = "record-" + hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+    record_text = repr(record_settings) if record_settings is not None else text
+    record_key = "record-" + hashlib.blake2b(record_text.encode(), digest_size=20).hexdigest()
     return RunSlot(ResultCache(default_cache_dir()), digest.hexdigest(), record_key, stamps)
