@@ -49,15 +49,18 @@ def test_the_child_hands_over_the_modules_it_could_not_read(tmp_path: Path, monk
     assert [(Path(path).name, code) for path, _, _, code, _ in serial] == [("helpers.py", "FDL901")], serial
 
 
-def test_the_shares_balance_by_cost() -> None:
+def test_the_rules_are_taken_heaviest_first_and_the_heaviest_is_the_child_s() -> None:
+    import multiprocessing
+
     rules = list(all_rules())
-    parent, child = rules_parallel.split(rules)
-    assert sorted(r.code for r in parent + child) == sorted(r.code for r in rules)
-    heaviest = max(rules, key=lambda r: r.cost)
-    assert heaviest in child
-    total = sum(r.cost for r in rules)
-    assert abs(sum(r.cost for r in parent) - sum(r.cost for r in child)) <= max(r.cost for r in rules)
-    assert total > 0 and rules_parallel.split([]) == ([], [])
+    order = rules_parallel.heaviest_first(rules)
+    assert sorted(r.code for r in order) == sorted(r.code for r in rules)
+    assert [r.cost for r in order] == sorted((r.cost for r in rules), reverse=True)
+    ends = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn").Array("l", [0, len(order)])
+    taken = []
+    while (index := rules_parallel.take_back(ends)) is not None:
+        taken.append(index)
+    assert taken == list(range(len(order) - 1, 0, -1))  # lightest first, never the heaviest
 
 
 def test_small_projects_stay_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:

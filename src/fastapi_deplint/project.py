@@ -79,9 +79,9 @@ def build_project(
     errors: list[tuple[str, str]] = []
     files = list(iter_python_files(paths, exclude, errors))
     scanned = collect_facts_parallel(files, jobs if jobs is not None else (os.cpu_count() or 1), cache)
-    deferred = {os.path.abspath(f.path): prescan_of(f) for f in scanned if f.deferred and f.error is None}
     reads: set[str] = set()
     with gc_paused(), logging_reads(reads):  # the heap is all live facts by now: a collection would only rescan them
+        deferred = {os.path.abspath(f.path): prescan_of(f) for f in scanned if f.deferred and f.error is None}
         graph, facts = link_facts(scanned, src_roots, cache)
     # The facts and graph live until the process ends: keep the cyclic GC from rescanning
     # them on every later collection (it cost more than rendering the JSON).

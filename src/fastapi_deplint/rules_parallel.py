@@ -2,8 +2,12 @@
 
 Rules are whole-project queries over a graph that is already built, so the child is a `fork`
 of the parent (nothing is pickled on the way in; the pages are shared copy-on-write) and only
-its findings come back. The shares are balanced by `Rule.cost` (measured with
-`bench/phases.py`): on the benchmark corpus FDL302 alone weighs as much as all the others.
+its findings come back. Both take rules one at a time from a list ordered by `Rule.cost`
+(measured with `bench/phases.py`), through a shared pair of counters: the child from the
+heavy end, the parent from the light end, until they meet; the heaviest rule is always the
+child's (it starts as soon as it is forked). So the two end together whatever the project:
+on the benchmark corpus FDL302 alone weighs as much as all the others, on FastAPI's sdist it
+is light.
 
 Rules parse deferred modules on demand. The child's parses stay in the child, except the
 facts of those modules that its findings point into or that could not be read (the parent
@@ -22,6 +26,7 @@ import concurrent.futures
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
+from typing import Any
 from . import containment
 from .facts.model import ModuleFacts
 from .read_log import log_reads, reads_logged
@@ -32,8 +37,9 @@ MIN_MODULES = 200  # parsed modules below which one process is as fast (fork and
 Progress = Callable[[str, int, int], None]
 RuleResult = tuple[list[Finding], list[str]]  # findings, internal errors
 
-# what the forked child reads (set by the parent just before the fork)
-_shared: tuple[Context, list[ModuleFacts]] | None = None
+# what the forked child reads (set by the parent just before the fork): the context, the
+# project's facts, the rules in the order both take them, and the [front, back) counters
+_shared: tuple[Context, list[ModuleFacts], list[type[Rule]], Any] | None = None
 
 
 def run_rules(
@@ -42,44 +48,64 @@ def run_rules(
     """Findings and internal errors of `rules`. `facts` is the project's list of parsed modules
     (it grows as rules parse deferred modules); with `jobs` > 1 part of the work may run in a
     forked child (see the module docstring)."""
-    mine, theirs = split(rules) if _worth_forking(jobs, facts) else (list(rules), [])
-    if not theirs:
-        return _run_serial(mine, ctx, progress, len(rules))
+    if not rules or not _worth_forking(jobs, facts):
+        return _run_serial(rules, ctx, progress, len(rules))
     global _shared
-    _shared = (ctx, facts)
+    order = heaviest_first(rules)
+    context = multiprocessing.get_context("fork")
+    ends = context.Array("l", [0, len(order)])
+    _shared = (ctx, facts, order, ends)
     try:
-        pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-        future = pool.submit(_child, [r.code for r in theirs])
+        pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=context)
+        future = pool.submit(_child)
     except (OSError, RuntimeError, ValueError):
         _shared = None
-        return _run_serial(list(rules), ctx, progress, len(rules))
+        return _run_serial(rules, ctx, progress, len(rules))
+    mine: list[type[Rule]] = []
+    findings: list[Finding] = []
+    errors: list[str] = []
     with pool:
-        findings, errors = _run_serial(mine, ctx, progress, len(rules))
+        while (index := take_back(ends)) is not None:  # one at a time: the child takes the others
+            if progress is not None:
+                progress("rules", ends[0] + len(order) - ends[1] - 1, len(rules))
+            mine.append(order[index])
+            found, failed = containment.run_rule(order[index], ctx)
+            findings += found
+            errors += failed
         try:
             child_findings, child_errors, loaded, reads = future.result()
             log_reads(reads)  # what the child's rules read counts as read by this run
         except Exception:  # noqa: BLE001 - a child that died (out of memory?): do its share here
+            theirs = [r for r in order if r not in mine]
             child_findings, child_errors, loaded = *_run_serial(theirs, ctx, None, 0), []
     _shared = None
     _adopt(ctx, facts, loaded)  # (`engine.run` reports the rules as done)
     return findings + child_findings, errors + child_errors
 
 
-def split(rules: Sequence[type[Rule]]) -> tuple[list[type[Rule]], list[type[Rule]]]:
-    """Two shares of about equal `cost`, heaviest rules placed first (the parent's share, the
-    child's share); keeps the given order within each share."""
-    loads = [0, 0]
-    share: dict[str, int] = {}
-    for rule in sorted(rules, key=lambda r: -r.cost):
-        lighter = 0 if loads[0] <= loads[1] else 1
-        share[rule.code] = lighter
-        loads[lighter] += rule.cost
-    # the child gets the share holding the heaviest rule: the parent's own share then ends
-    # at about the same time as the child's without waiting on its start-up
-    heaviest = share[max(rules, key=lambda r: r.cost).code] if rules else 0
-    parent = [r for r in rules if share[r.code] != heaviest]
-    child = [r for r in rules if share[r.code] == heaviest]
-    return parent, child
+def heaviest_first(rules: Sequence[type[Rule]]) -> list[type[Rule]]:
+    """The order in which the two processes take rules: by `cost`, heaviest first (stable)."""
+    return sorted(rules, key=lambda r: -r.cost)
+
+
+def take_back(ends: Any) -> int | None:
+    """The parent's next rule: the lightest left, never the heaviest (the child's first,
+    which it starts as soon as it is forked); None when none is left for the parent."""
+    with ends.get_lock():
+        front, back = ends[0], ends[1]
+        if back - 1 < max(front, 1):
+            return None
+        ends[1] = back - 1
+        return back - 1
+
+
+def _take_front(ends: Any) -> int | None:
+    with ends.get_lock():
+        front, back = ends[0], ends[1]
+        if front >= back:
+            return None
+        ends[0] = front + 1
+        return front
 
 
 def _worth_forking(jobs: int, facts: list[ModuleFacts]) -> bool:
@@ -99,14 +125,17 @@ def _run_serial(rules: Sequence[type[Rule]], ctx: Context, progress: Progress | 
     return findings, errors
 
 
-def _child(codes: list[str]) -> tuple[list[Finding], list[str], list[ModuleFacts], set[str]]:
-    from .rules import all_rules
-
+def _child() -> tuple[list[Finding], list[str], list[ModuleFacts], set[str]]:
+    """In the forked child: rules from the front of the order until the parent's meet them."""
     assert _shared is not None, "the child is a fork of a parent that set `_shared`"
-    ctx, facts = _shared
+    ctx, facts, order, ends = _shared
     before = len(facts)
-    wanted = set(codes)
-    findings, errors = _run_serial([r for r in all_rules() if r.code in wanted], ctx, None, 0)
+    findings: list[Finding] = []
+    errors: list[str] = []
+    while (index := _take_front(ends)) is not None:
+        found, failed = containment.run_rule(order[index], ctx)
+        findings += found
+        errors += failed
     paths = {f.path for f in findings}
     loaded = [f for f in facts[before:] if f.error is not None or f.path in paths]
     return findings, errors, loaded, reads_logged()
