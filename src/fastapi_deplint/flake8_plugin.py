@@ -13,9 +13,9 @@ findings in a temporary file named by an environment variable (which spawned wor
 inherit), so a worker loads them instead of analysing the project again. Each checker
 instance then answers for its own file.
 
-The build shares `check`'s caches: per-file facts, and a whole-run entry of its own (keyed by
-the settings and the size and mtime of every file), so flake8 over an unchanged tree costs
-the plugin discovery, a `stat` per file and one unpickling.
+The build shares `check`'s caches: per-file facts, and whole-run entries of its own (see
+`run_cache`), so flake8 over an unchanged tree, or one whose edits the findings cannot depend
+on, costs the plugin discovery, a `stat` per file and one unpickling.
 """
 
 from __future__ import annotations
@@ -55,8 +55,9 @@ def _key() -> tuple[str, tuple[str, ...], str]:
 
 def _build(paths: list[str]) -> Findings:
     """The findings of the project under `paths`, by file. From the whole-run cache when no
-    file changed since a run with the same settings (`check` keeps its own entries); built on
-    all cores otherwise, which is safe here: flake8 calls this before it starts its workers."""
+    file changed since a run with the same settings, or only files that run did not depend on
+    (`run_cache`; `check` keeps its own entries); built on all cores otherwise, which is safe
+    here: flake8 calls this before it starts its workers."""
     import dataclasses
 
     from . import engine

@@ -18,6 +18,7 @@ from .graph.link import link
 from .graph.model import ProjectGraph
 from .cache import Deferral, DeferralIndex, FactsCache, Stamp, stamp
 from .read_log import logging_reads
+from .two_ended import counters, take
 from .source import deferred_facts, forget_packages, is_relevant, module_name_for, read_facts, read_source
 
 
@@ -33,7 +34,7 @@ class Project:
     graph: ProjectGraph
     facts: list[ModuleFacts]
     discovery_errors: list[tuple[str, str]] = field(default_factory=list)
-    # what tells a later run whether an edit can change the findings (see `engine.reuse_run`):
+    # what tells a later run whether an edit can change the findings (see `run_cache`):
     # the files read after the pre-scan (linking, rules; absolute paths), and the pre-scan's
     # verdict on each file it deferred (absolute path -> module, is_package, global_calls)
     reads: set[str] = field(default_factory=set)
@@ -240,18 +241,17 @@ def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | Non
 def _read_in_parallel(
     files: list[Path], names: list[str], results: list[ModuleFacts | None], todo: list[int], jobs: int, cache: FactsCache | None
 ) -> None:
-    """Small chunks of files, taken by the workers from the front of the list and by the
-    parent from the back, through one shared pair of counters, until they meet: nobody idles
-    while another has a long tail (fixed shares left a core idle for a second on the
-    benchmark corpus). The pool's own queue cannot hand out small chunks: a thread of the
-    parent feeds it, which waits for the GIL while the parent parses, and workers starve."""
+    """Small chunks of files, taken by the workers from the front and by the parent from the
+    back (`two_ended`; fixed shares left a core idle for a second on the benchmark corpus).
+    The pool's own queue cannot hand out small chunks: a thread of the parent feeds it, which
+    waits for the GIL while the parent parses, and the workers starve meanwhile."""
     import concurrent.futures
     import multiprocessing
 
     chunks = [todo[i : i + CHUNK_FILES] for i in range(0, len(todo), CHUNK_FILES)]
     try:
         context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-        ends = context.Array("l", [0, len(chunks)])
+        ends = counters(context, len(chunks))
         work = (ends, [[names[i] for i in chunk] for chunk in chunks], cache)
         # a worker returns its results in installments, so the parent unpickles them between
         # its own chunks rather than all at the end while the workers idle
@@ -265,7 +265,7 @@ def _read_in_parallel(
                 while collected < len(futures) and futures[collected].done():
                     _unpickle(futures[collected].result(), chunks, results)
                     collected += 1
-                mine = _take(ends, from_front=False)
+                mine = take(ends, from_front=False)
                 if mine is None:
                     break
                 for i in chunks[mine]:
@@ -291,24 +291,11 @@ Work = tuple[Any, list[list[str]], "FactsCache | None"]
 _work: Work | None = None
 
 
-def _take(ends: Any, from_front: bool) -> int | None:
-    """The next chunk from one end, or None when the two ends have met."""
-    with ends.get_lock():
-        front, back = ends[0], ends[1]
-        if front >= back:
-            return None
-        if from_front:
-            ends[0] = front + 1
-            return front
-        ends[1] = back - 1
-        return back - 1
-
-
 def _facts_from_front(most: int) -> list[tuple[int, list[bytes]]]:
-    """In a forked worker: up to `most` chunks from the front, as (chunk index, facts pickles)."""
+    """In a worker: up to `most` chunks from the front, as (chunk index, facts pickles)."""
     assert _work is not None, "a worker started by `_read_in_parallel`"
     ends, paths, cache = _work
     done: list[tuple[int, list[bytes]]] = []
-    while len(done) < most and (index := _take(ends, from_front=True)) is not None:
+    while len(done) < most and (index := take(ends, from_front=True)) is not None:
         done.append((index, _facts_chunk(paths[index], cache)))
     return done

@@ -3,8 +3,8 @@
 Rules are whole-project queries over a graph that is already built, so the child is a `fork`
 of the parent (nothing is pickled on the way in; the pages are shared copy-on-write) and only
 its findings come back. Both take rules one at a time from a list ordered by `Rule.cost`
-(measured with `bench/phases.py`), through a shared pair of counters: the child from the
-heavy end, the parent from the light end, until they meet; the heaviest rule is always the
+(measured with `bench/phases.py`), from both ends (`two_ended`): the child from the heavy
+end, the parent from the light end, until they meet; the heaviest rule is always the
 child's (it starts as soon as it is forked). So the two end together whatever the project:
 on the benchmark corpus FDL302 alone weighs as much as all the others, on FastAPI's sdist it
 is light.
@@ -31,6 +31,7 @@ from . import containment
 from .facts.model import ModuleFacts
 from .read_log import log_reads, reads_logged
 from .rules.base import Context, Finding, Rule
+from .two_ended import counters, take
 
 MIN_MODULES = 200  # parsed modules below which one process is as fast (fork and pickling cost)
 
@@ -53,7 +54,7 @@ def run_rules(
     global _shared
     order = heaviest_first(rules)
     context = multiprocessing.get_context("fork")
-    ends = context.Array("l", [0, len(order)])
+    ends = counters(context, len(order))
     _shared = (ctx, facts, order, ends)
     try:
         pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=context)
@@ -91,21 +92,7 @@ def heaviest_first(rules: Sequence[type[Rule]]) -> list[type[Rule]]:
 def take_back(ends: Any) -> int | None:
     """The parent's next rule: the lightest left, never the heaviest (the child's first,
     which it starts as soon as it is forked); None when none is left for the parent."""
-    with ends.get_lock():
-        front, back = ends[0], ends[1]
-        if back - 1 < max(front, 1):
-            return None
-        ends[1] = back - 1
-        return back - 1
-
-
-def _take_front(ends: Any) -> int | None:
-    with ends.get_lock():
-        front, back = ends[0], ends[1]
-        if front >= back:
-            return None
-        ends[0] = front + 1
-        return front
+    return take(ends, from_front=False, reserved=1)
 
 
 def _worth_forking(jobs: int, facts: list[ModuleFacts]) -> bool:
@@ -132,7 +119,7 @@ def _child() -> tuple[list[Finding], list[str], list[ModuleFacts], set[str]]:
     before = len(facts)
     findings: list[Finding] = []
     errors: list[str] = []
-    while (index := _take_front(ends)) is not None:
+    while (index := take(ends, from_front=True)) is not None:
         found, failed = containment.run_rule(order[index], ctx)
         findings += found
         errors += failed
