@@ -325,3 +325,8 @@ def test_files_given_one_by_one_reuse_their_project_s_run(proj: Path, monkeypatc
     ran, report = run("app/database.py")
     assert not ran and "FDL101" in report
     assert run("app/main.py", "app/database.py")[0] is False
+    # FDL101's (unsafe) fixes are described from the project's graph: a report that shows them
+    # analyses again rather than show less than a fresh run
+    unrelated.write_text("VALUE = 3\n")
+    ran, report = run("app/database.py", "--output-format", "json")
+    assert ran and '"fix"' in report

@@ -336,11 +336,23 @@ def check(
     parts: list[Any] = [key.get() if key is not None else None for key in keys]
     fresh = [i for i, part in enumerate(parts) if not isinstance(part, Outcome)]
     # a project's recorded run reused after edits it cannot depend on: report it for the files
-    # given now, and describe its fixes again (they were described for the files given then)
-    reused = [i for i in range(len(parts)) if i not in fresh and keys[i] is not None and keys[i].reused is not None]
-    for i in reused:
-        again = sorted(shown(groups[i], parts[i].everything), key=lambda f: f.sort_key)
-        parts[i] = dataclasses.replace(parts[i], findings=again)
+    # given now, and describe its fixes again (they were described for the files given then).
+    # Without the project's graph only fixes that can be safe are described the same way, so a
+    # report that shows the others analyses again when the files given have such findings.
+    from .rules import fixable_codes
+
+    shows_unsafe = unsafe_fixes or output_format not in ("full", "concise") or statistics
+    needs_graph = fixable_codes(True) - fixable_codes(False) if shows_unsafe else frozenset()
+    reused = []
+    for i, part in enumerate(parts):
+        if i in fresh or keys[i] is None or keys[i].reused is None:
+            continue
+        again = sorted(shown(groups[i], part.everything), key=lambda f: f.sort_key)
+        if any(f.code in needs_graph for f in again):
+            fresh.append(i)
+            continue
+        parts[i] = dataclasses.replace(part, findings=again)
+        reused.append(i)
     if fresh:
         progress = TerminalProgress() if TerminalProgress.wanted(quiet) else None
         try:
