@@ -327,6 +327,8 @@ def test_files_given_one_by_one_reuse_their_project_s_run(proj: Path, monkeypatc
     assert run("app/main.py", "app/database.py")[0] is False
     # FDL101's (unsafe) fixes are described from the project's graph: a report that shows them
     # analyses again rather than show less than a fresh run
+    assert run("app/main.py", "--output-format", "json")[0]  # a JSON report has its own record
     unrelated.write_text("VALUE = 3\n")
+    assert run("app/unrelated.py", "--output-format", "json") == (False, "[]\n")
     ran, report = run("app/database.py", "--output-format", "json")
     assert ran and '"fix"' in report
