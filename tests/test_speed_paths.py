@@ -172,7 +172,7 @@ def test_a_route_module_without_fastapi_names_joins_the_graph(tmp_path: Path) ->
 
 def test_the_deferral_index_skips_unchanged_deferred_files_and_sees_edits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import fastapi_deplint.cache as cache_module
-    import fastapi_deplint.project as project_module
+    import fastapi_deplint.source as source_module
     from fastapi_deplint.cache import FactsCache
     from fastapi_deplint.project import collect_facts_parallel
 
@@ -182,13 +182,13 @@ def test_the_deferral_index_skips_unchanged_deferred_files_and_sees_edits(tmp_pa
     helpers.write_text("client = make_client()\n")
     cache = FactsCache(tmp_path / "cache")
     read: list[str] = []
-    real = project_module.read_source
+    real = source_module.read_source
 
     def spy(path: Path) -> bytes:
         read.append(Path(path).name)
         return real(path)
 
-    monkeypatch.setattr(project_module, "read_source", spy)
+    monkeypatch.setattr(source_module, "read_source", spy)
     files = [tmp_path / "helpers.py", tmp_path / "main.py"]
     first = collect_facts_parallel(files, 1, cache)
     read.clear()
@@ -332,3 +332,19 @@ def test_files_given_one_by_one_reuse_their_project_s_run(proj: Path, monkeypatc
     assert run("app/unrelated.py", "--output-format", "json") == (False, "[]\n")
     ran, report = run("app/database.py", "--output-format", "json")
     assert ran and '"fix"' in report
+
+
+def test_a_cache_hit_from_a_copy_elsewhere_keeps_its_own_path(tmp_path: Path) -> None:
+    """Two copies of a tree share cache entries (same bytes, same module names): facts that
+    come back from a worker's cache hit must carry the path they were read at."""
+    from fastapi_deplint.cache import FactsCache
+    from fastapi_deplint.project import collect_facts_parallel, display_path
+
+    for copy in ("one", "two"):
+        shutil.copytree(ROOT / "fixtures", tmp_path / copy)
+    cache = FactsCache(tmp_path / "cache")
+    first = sorted((tmp_path / "one").rglob("*.py"))
+    collect_facts_parallel(first, 2, cache)
+    second = sorted((tmp_path / "two").rglob("*.py"))
+    facts = collect_facts_parallel(second, 2, cache)
+    assert [f.path for f in facts] == [display_path(p) for p in second]

@@ -73,10 +73,23 @@ def _write_atomic(path: Path, payload: bytes) -> None:
 
 
 def _read(path: Path) -> Any:
+    return _loads(_read_bytes(path))
+
+
+def _read_bytes(path: Path) -> bytes | None:
     try:
         with open(path, "rb") as handle:
-            return pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, TypeError, ValueError):
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _loads(data: bytes | None) -> Any:
+    if data is None:
+        return None
+    try:
+        return pickle.loads(data)
+    except (EOFError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, TypeError, ValueError):
         return None
 
 
@@ -98,9 +111,11 @@ class FactsCache:
         return self.root / key[:2] / key
 
     def get(self, key: str, display: str) -> ModuleFacts | None:
-        facts = _read(self._path(key))
+        data = _read_bytes(self._path(key))
+        facts = _loads(data)
         if not isinstance(facts, ModuleFacts):
             return None
+        self.last_get = (facts, data)  # type: ignore[assignment]
         facts.path = display  # the same bytes may sit at another path
         return facts
 
@@ -108,7 +123,10 @@ class FactsCache:
         self.last_put = (facts, pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
         _write_atomic(self._path(key), self.last_put[1])
 
-    last_put: tuple[ModuleFacts, bytes] | None = None  # a worker sends these bytes on, pickled once
+    # a worker sends these bytes on rather than pickle the facts again (the path in a hit's
+    # bytes may be another one: the receiver sets it)
+    last_put: tuple[ModuleFacts, bytes] | None = None
+    last_get: tuple[ModuleFacts, bytes] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {"root": self.root}  # sent to workers: never the last entry written

@@ -19,7 +19,7 @@ from .graph.model import ProjectGraph
 from .cache import Deferral, DeferralIndex, FactsCache, Stamp, stamp
 from .read_log import logging_reads
 from .two_ended import counters, take
-from .source import deferred_facts, forget_packages, is_relevant, module_name_for, read_facts, read_source
+from .source import deferred_facts, forget_packages, module_name_for, read_facts
 
 
 PreScan = tuple[str, bool, dict[str, str]]
@@ -159,34 +159,37 @@ def _worker_init(work: Work) -> None:
 
 
 def _facts_chunk(paths: list[str], cache: FactsCache | None) -> list[bytes]:
-    """Facts of a worker's files, each pickled once: the bytes written to the cache are the
-    bytes sent to the parent (pickling twice cost a second on the benchmark corpus)."""
+    """Facts of a worker's files, each pickled once: the bytes written to the cache, or read
+    from it, are the bytes sent to the parent (pickling twice cost a second on the benchmark
+    corpus). The parent sets each one's path (a cache hit's bytes may hold another)."""
     blobs: list[bytes] = []
     for p in paths:
         facts = read_facts(Path(p), p, prescan=True, cache=cache)
-        stored = cache.last_put if cache is not None else None
-        blobs.append(stored[1] if stored is not None and stored[0] is facts else pickle.dumps(facts, pickle.HIGHEST_PROTOCOL))
+        for stored in (cache.last_put, cache.last_get) if cache is not None else ():
+            if stored is not None and stored[0] is facts:
+                blobs.append(stored[1])
+                break
+        else:
+            blobs.append(pickle.dumps(facts, pickle.HIGHEST_PROTOCOL))
     return blobs
 
 
-def _cached(
-    path: Path, absolute: str, display: str, cache: FactsCache, index: DeferralIndex, now: Stamp | None
-) -> ModuleFacts | None:
-    """The cached facts of a file whose bytes were seen before (or the empty facts of one the
-    pre-scan defers); None when it must be read: changed, new or unreadable."""
+def _known_deferred(path: Path, absolute: str, display: str, index: DeferralIndex, now: Stamp | None) -> ModuleFacts | None:
+    """The empty facts of a file the pre-scan deferred before, unchanged since (by its stamp);
+    None when it must be read. Nothing is opened: files that are read, and the cache lookups
+    of the parsed ones, run on all cores (`read_facts`)."""
+    if now is None:
+        return None
     try:
         module, is_package = module_name_for(path)
-        known = index.get(absolute, now) if now is not None else None
-        if known is not None and known[1:3] == (module, is_package):
-            facts = deferred_facts(display, module, is_package)
-            facts.global_calls = dict(known[3])
-            return facts
-        data = read_source(path)
     except (OSError, ValueError):
         return None
-    if not is_relevant(data):  # what `read_facts(prescan=True)` would answer, without a second read
-        return deferred_facts(display, module, is_package, data)
-    return cache.get(cache.key(data, module, is_package, display), display)
+    known = index.get(absolute, now)
+    if known is None or known[1:3] != (module, is_package):
+        return None
+    facts = deferred_facts(display, module, is_package)
+    facts.global_calls = dict(known[3])
+    return facts
 
 
 def _stamp(path: Path) -> Stamp | None:
@@ -210,9 +213,10 @@ def _remember_deferred(
 
 def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | None = None) -> list[ModuleFacts]:
     """Facts of many files on `jobs` processes (order preserved): `jobs - 1` workers and the
-    parent itself. With a cache, the parent first loads every file it has seen before and only
-    the others are read and parsed. Falls back to one process when a pool cannot start
-    (restricted sandboxes); results are identical either way."""
+    parent itself. With a cache, files the pre-scan deferred before and that did not change
+    are not opened; the others are read, and parsed unless their bytes were seen before. Falls
+    back to one process when a pool cannot start (restricted sandboxes); results are
+    identical either way."""
     forget_packages()  # `__init__.py` files may have come or gone since the last run
     names = [display_path(p) for p in files]
     results: list[ModuleFacts | None] = [None] * len(names)
@@ -222,9 +226,9 @@ def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | Non
         absolute = [os.path.abspath(p) for p in files] if cache is not None else []
         index = DeferralIndex(cache, os.path.commonpath(absolute)) if cache is not None and files else None
         stamps = [_stamp(f) for f in files] if index is not None else []
-        if cache is not None and index is not None:
+        if index is not None:
             for i in todo:
-                results[i] = _cached(files[i], absolute[i], names[i], cache, index, stamps[i])
+                results[i] = _known_deferred(files[i], absolute[i], names[i], index, stamps[i])
             todo = [i for i in todo if results[i] is None]
         if jobs <= 1 or len(todo) < 64:
             for i in todo:
@@ -263,7 +267,7 @@ def _read_in_parallel(
             collected = 0
             while True:
                 while collected < len(futures) and futures[collected].done():
-                    _unpickle(futures[collected].result(), chunks, results)
+                    _unpickle(futures[collected].result(), chunks, names, results)
                     collected += 1
                 mine = take(ends, from_front=False)
                 if mine is None:
@@ -271,7 +275,7 @@ def _read_in_parallel(
                 for i in chunks[mine]:
                     results[i] = read_facts(files[i], names[i], prescan=True, cache=cache)
             for future in futures[collected:]:
-                _unpickle(future.result(), chunks, results)
+                _unpickle(future.result(), chunks, names, results)
     except (OSError, RuntimeError, concurrent.futures.process.BrokenProcessPool):
         with gc_paused():
             for i in todo:
@@ -279,10 +283,14 @@ def _read_in_parallel(
                     results[i] = read_facts(files[i], names[i], prescan=True, cache=cache)
 
 
-def _unpickle(done: list[tuple[int, list[bytes]]], chunks: list[list[int]], results: list[ModuleFacts | None]) -> None:
+def _unpickle(
+    done: list[tuple[int, list[bytes]]], chunks: list[list[int]], names: list[str], results: list[ModuleFacts | None]
+) -> None:
     for index, blobs in done:
         for i, blob in zip(chunks[index], blobs):
-            results[i] = pickle.loads(blob)
+            facts = pickle.loads(blob)
+            facts.path = names[i]  # a cache hit's bytes may hold the path it was first seen at
+            results[i] = facts
 
 
 # what a facts worker shares with the parent: the [front, back) counters of the chunks not yet
