@@ -494,3 +494,23 @@ def deadline(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_module_names_do_not_depend_on_the_working_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from inside a package (its folder has an `__init__.py`), relative paths must name
+    modules as absolute ones do, or imports through the top package stop resolving."""
+    package = tmp_path / "pk"
+    (package / "app").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "app" / "__init__.py").write_text("")
+    (package / "app" / "deps.py").write_text("def get_db():\n    return open('x')\n")
+    (package / "app" / "main.py").write_text(
+        "from fastapi import Depends, FastAPI\nfrom pk.app.deps import get_db\n\napp = FastAPI()\n\n\n"
+        "@app.get('/')\ndef read(db=Depends(get_db)):\n    return 1\n"
+    )
+    monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
+    monkeypatch.chdir(package)
+    relative = build_project([Path("app")], jobs=1)
+    assert sorted(relative.graph.modules) == ["pk.app.deps", "pk.app.main"]
+    codes = [f.code for f in engine.run(relative, Config(select=["FDL101"])).findings]
+    assert codes == ["FDL101"]

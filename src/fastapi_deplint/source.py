@@ -99,7 +99,7 @@ def _package_of(directory: str) -> str:
     none. Memoised per folder: thousands of files share a few hundred folders (the walk cost
     0.7 s of stat calls on the benchmark corpus); `forget_packages` starts afresh."""
     parts: list[str] = []
-    path = Path(directory)
+    path = Path(os.path.abspath(directory))  # a relative walk would stop at the working folder
     for _ in range(64):
         if not (path / "__init__.py").is_file():
             break
