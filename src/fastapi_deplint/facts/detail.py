@@ -73,12 +73,12 @@ def function_node(path: str, fn: Function) -> FunctionNode | None:
         note_read(path)
         return _functions[key]
     if path not in _trees:
-        node = _parse_function_lines(path, fn)
-        if node is not None:
+        own = _parse_function_lines(path, fn)
+        if own is not None:
             if len(_functions) >= 16 * _CACHE_SIZE:
                 _functions.clear()
-            _functions[key] = node
-            return node
+            _functions[key] = own
+            return own
     tree = module_tree(path)
     if tree is None:
         return None
