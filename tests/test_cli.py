@@ -107,3 +107,18 @@ def test_graph_reports_broken_files_and_still_builds(tmp_path: Path) -> None:
     data = json.loads(result.output)
     assert [e["path"].endswith("broken.py") for e in data["errors"]] == [True]
     assert len(data["routes"]) == 5
+
+
+def test_the_command_leaves_without_teardown_but_with_all_output_and_its_exit_code(tmp_path: Path) -> None:
+    """`cli.run` ends with `os._exit`: stdout and stderr must be complete and the code right."""
+    many = tmp_path / "many"
+    for n in range(40):  # enough JSON to outgrow a pipe's buffer
+        shutil.copytree(FDL101 / "app", many / f"app{n}")
+    found = subprocess.run([sys.executable, "-m", "fastapi_deplint", "check", str(many), "--select", "FDL101",
+                            "--output-format", "json", "--no-cache"], capture_output=True, text=True)
+    assert found.returncode == 1 and len(json.loads(found.stdout)) == 40 * 5
+    clean = subprocess.run([sys.executable, "-m", "fastapi_deplint", "check", str(ROOT / "fixtures" / "clean"), "--isolated"],
+                           capture_output=True, text=True)
+    assert clean.returncode == 0 and "All checks passed." in clean.stdout
+    usage = subprocess.run([sys.executable, "-m", "fastapi_deplint", "check", "--no-such-option"], capture_output=True, text=True)
+    assert usage.returncode == 2 and "--no-such-option" in usage.stderr

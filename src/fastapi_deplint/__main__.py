@@ -7,7 +7,7 @@ import sys
 if sys.path and not sys.flags.safe_path and os.path.abspath(sys.path[0] or os.curdir) == os.getcwd():
     del sys.path[0]
 
-from .cli import main  # noqa: E402
+from .cli import run  # noqa: E402
 
 if __name__ == "__main__":
-    main()
+    run()

@@ -45,6 +45,26 @@ def main() -> None:
     """Lint FastAPI dependency injection: `fastapi-deplint PATH` checks, `graph` draws."""
 
 
+def run() -> NoReturn:
+    """The `fastapi-deplint` command: the CLI, then an exit that skips the interpreter's
+    teardown. Freeing a large project's facts object by object took 0.2-0.4 s on the
+    benchmark corpus after everything was written (mypy leaves the same way). Every pool has
+    been shut down by then and output is flushed here; an unexpected error still ends
+    normally, with its traceback."""
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:  # what Python itself does with `sys.exit("message")`
+            print(exc.code, file=sys.stderr)
+            code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def _config_options(paths: list[Path], configs: tuple[str, ...], isolated: bool, overrides: dict[str, Any]) -> Config:
     explicit: Path | None = None
     inline: list[str] = []
