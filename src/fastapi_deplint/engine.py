@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .config import Config, config_root, src_roots
 from .discover import iter_python_files
-from .facts.model import ModuleFacts
+from .facts.model import Class, Function, ModuleFacts, first_line
 from .cache import session_cache
 from .project import Project, build_project, gc_paused
 from .rules import all_rules
@@ -199,12 +199,9 @@ def fill_symbols(findings: Iterable[Finding], files: dict[str, ModuleFacts]) -> 
             continue
         if f.path not in spans:
             found: list[tuple[int, int, str]] = []
-            for fn in facts.functions.values():
-                start = min([fn.loc[0], *(d.loc[0] for d in fn.decorators if getattr(d, "loc", None))])
-                found.append((start, fn.loc[2], fn.qualname))
-            for cls in facts.classes.values():
-                start = min([cls.loc[0], *(d.loc[0] for d in cls.decorators if getattr(d, "loc", None))])
-                found.append((start, cls.loc[2], cls.qualname))
+            definitions: list[Function | Class] = [*facts.functions.values(), *facts.classes.values()]
+            for definition in definitions:
+                found.append((first_line(definition), definition.loc[2], definition.qualname))
             spans[f.path] = found
         inside = [s for s in spans[f.path] if s[0] <= f.line <= s[1]]
         if inside:

@@ -17,7 +17,7 @@ import ast
 from collections import OrderedDict
 
 from ..read_log import note_read
-from .model import Function
+from .model import Function, first_line
 
 _CACHE_SIZE = 256  # trees (or lines) of the files rules asked about, most recent first
 _trees: OrderedDict[str, ast.Module | None] = OrderedDict()
@@ -101,7 +101,7 @@ def _parse_function_lines(path: str, fn: Function) -> FunctionNode | None:
     from ..source import parse_text
 
     lines = source_lines(path)
-    start = min([fn.loc[0], *(d.loc[0] for d in fn.decorators)])
+    start = first_line(fn)
     if lines is None or not 1 <= start <= fn.loc[2] <= len(lines):
         return None
     segment = lines[start - 1 : fn.loc[2]]

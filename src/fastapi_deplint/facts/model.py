@@ -135,6 +135,11 @@ class Class:
     fields: list[Param]  # annotated class-level fields, in order (dataclass / pydantic)
 
 
+def first_line(definition: Function | Class) -> int:
+    """The line a definition starts on: its first decorator's, else its `def`/`class` line."""
+    return min([definition.loc[0], *(d.loc[0] for d in definition.decorators)])
+
+
 @dataclass
 class Assign:
     """`name = value` (or `name: T = value`) in a module or function scope."""
