@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -234,14 +235,11 @@ def test_facts_on_several_processes_equal_one_process(tmp_path: Path, jobs: int)
     assert _canonical(collect_facts_parallel(files, jobs, cache)) == serial
 
 
-def test_an_edit_no_finding_can_depend_on_reuses_the_last_run(proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An edited file the last run deferred and never read, still deferred with the same
-    pre-scan verdict afterwards, cannot change the findings: the run is reused (see
-    `run_cache`). Any other edit, and any added file, is a full run."""
+def spied_check(monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[bool, str]]:
+    """`check ARGS` as (whether it analysed anything or answered from the cache, its report);
+    the report must be what a run without the cache reports."""
     import fastapi_deplint.cli as cli
 
-    unrelated = proj / "app" / "unrelated.py"
-    unrelated.write_text("VALUE = 1\n")
     analysed: list[int] = []
     real = cli.analyse
 
@@ -250,21 +248,35 @@ def test_an_edit_no_finding_can_depend_on_reuses_the_last_run(proj: Path, monkey
         return real(*args, **kwargs)
 
     monkeypatch.setattr(cli, "analyse", spy)
-    cold = check("app")
-    assert analysed == [1] and "FDL101" in cold
+
+    def run(*args: str) -> tuple[bool, str]:
+        analysed.clear()
+        report = check(*args)
+        ran = bool(analysed)
+        assert report == check(*args, "--no-cache")
+        monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE")  # the option turns the cache off through it
+        return ran, report
+
+    return run
+
+
+def test_an_edit_no_finding_can_depend_on_reuses_the_last_run(proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edited file the last run deferred and never read, still deferred with the same
+    pre-scan verdict afterwards, cannot change the findings: the run is reused (see
+    `run_cache`). Any other edit, and any added file, is a full run."""
+    unrelated = proj / "app" / "unrelated.py"
+    unrelated.write_text("VALUE = 1\n")
+    run = spied_check(monkeypatch)
+    ran, cold = run("app")
+    assert ran and "FDL101" in cold
 
     def edit(path: Path, text: str) -> bool:
-        """Whether the run after writing `text` analysed; its report must be a fresh run's."""
-        analysed.clear()
+        """Whether the run after writing `text` analysed."""
         st = path.stat() if path.exists() else None
         path.write_text(text)
         if st is not None and path.stat().st_mtime_ns == st.st_mtime_ns:  # coarse clocks
             os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
-        report = check("app")
-        ran = bool(analysed)
-        assert report == check("app", "--no-cache")
-        monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE")  # the option turns the cache off through it
-        return ran
+        return run("app")[0]
 
     assert not edit(unrelated, "VALUE = 2  # edited\n")
     assert not edit(unrelated, "VALUE = 3\n")
@@ -297,27 +309,10 @@ def test_files_given_one_by_one_reuse_their_project_s_run(proj: Path, monkeypatc
     """Pre-commit passes other files every commit: the project's recorded run answers for
     any of them while no edit can change its findings, reported (fix markers too) as a
     fresh run reports them."""
-    import fastapi_deplint.cli as cli
-
     (proj / "pyproject.toml").write_text("[project]\nname = 'proj'\n")
     unrelated = proj / "app" / "unrelated.py"
     unrelated.write_text("VALUE = 1\n")
-    analysed: list[int] = []
-    real = cli.analyse
-
-    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
-        analysed.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(cli, "analyse", spy)
-
-    def run(*files: str) -> tuple[bool, str]:
-        analysed.clear()
-        report = check(*files)
-        ran = bool(analysed)
-        assert report == check(*files, "--no-cache")
-        monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE")
-        return ran, report
+    run = spied_check(monkeypatch)
 
     assert run("app/main.py")[0]
     unrelated.write_text("VALUE = 2\n")
