@@ -107,14 +107,20 @@ def test_an_edit_in_one_project_reanalyses_that_project_only(tmp_path: Path, mon
         shutil.copytree(ROOT / "fixtures" / "FDL101", tmp_path / name)
         (tmp_path / name / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     analysed: list[str] = []
-    real = cli.analyse
+    real, real_part = cli.analyse, cli.analyse_part
 
     def spy(*args: object, **kwargs: object) -> object:
         groups = args[4]
         analysed.extend(g.root.name for g in groups)  # type: ignore[union-attr]
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
+    def spy_part(group: cli.Group, *args: object) -> object:  # the edited part of a project only
+        assert group.root is not None
+        analysed.append(group.root.name)
+        return real_part(group, *args)  # type: ignore[arg-type]
+
     monkeypatch.setattr(cli, "analyse", spy)
+    monkeypatch.setattr(cli, "analyse_part", spy_part)
     files = ("one/app/database.py", "two/app/database.py")
     cold = check(*files)
     assert sorted(analysed) == ["one", "two"] and "one/app/database.py" in cold and "two/app/database.py" in cold
@@ -241,13 +247,18 @@ def spied_check(monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[bool, st
     import fastapi_deplint.cli as cli
 
     analysed: list[int] = []
-    real = cli.analyse
+    real, real_part = cli.analyse, cli.analyse_part
 
     def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
         analysed.append(1)
         return real(*args, **kwargs)
 
+    def spy_part(*args, **kwargs):  # type: ignore[no-untyped-def]
+        analysed.append(1)  # the edited part of the project only (`run_cache.Partial`)
+        return real_part(*args, **kwargs)
+
     monkeypatch.setattr(cli, "analyse", spy)
+    monkeypatch.setattr(cli, "analyse_part", spy_part)
 
     def run(*args: str) -> tuple[bool, str]:
         analysed.clear()

@@ -214,6 +214,45 @@ def shown(group: Group, findings: list[Finding]) -> list[Finding]:
     return engine.restrict([dataclasses.replace(f) for f in findings], wanted)
 
 
+def analyse_part(group: Group, plan: Any, progress: Callable[[str, int, int], None] | None, needs_graph: frozenset[str]) -> tuple[Outcome, dict[str, int]] | None:
+    """Analyse only the parts of `group`'s project that its edited files are in (`plan`, a
+    `run_cache.Partial`) and take the other findings from the record: the outcome and the
+    analysed parts, or None when the project must be analysed whole (the parts reached into
+    others, or the report needs the graph of a finding outside them, see `check`)."""
+    from . import engine
+
+    project = engine.analyse(group.targets, group.config, progress=progress, found=group.found, part=(plan.verdicts, plan.focus))
+    result = engine.run(project, group.config, progress=progress, jobs=os.cpu_count() or 1)
+    where = {id(f): os.path.abspath(f.path) for f in result.findings}
+    # the files the part could not read are reported by the record (FDL901)
+    own = [f for f in result.findings if f.code != engine.CANNOT_PARSE or where[id(f)] in plan.focus]
+    parts = plan.accepts(project, [where[id(f)] for f in own], result.internal_errors)
+    if parts is None:
+        return None
+    mine = plan.focus | parts.keys()
+    old: Outcome = plan.record.value
+    kept = [f for f in old.everything if os.path.abspath(f.path) not in mine]
+    if any(f.code in needs_graph for f in shown(group, kept)):
+        return None
+    everything = sorted(kept + own, key=lambda f: f.sort_key)
+    return Outcome(shown(group, everything), everything, [], old.codes, [project]), parts
+
+
+def parts_to_record(outcome: Outcome) -> dict[str, int] | None:
+    """The parts of a project analysed whole (`components`), for later partial runs; None
+    when its findings cannot be told apart by part: an internal error, or a finding in a file
+    no part holds."""
+    from . import engine
+    from .components import parts_of
+
+    if outcome.internal_errors or len(outcome.projects) != 1:
+        return None
+    parts = parts_of(outcome.projects[0].graph)
+    if any(f.code != engine.CANNOT_PARSE and os.path.abspath(f.path) not in parts for f in outcome.everything):
+        return None
+    return parts
+
+
 def merge_outcomes(parts: list[Outcome]) -> Outcome:
     """One outcome of the projects' outcomes (findings in report order)."""
     merged = Outcome([], [], [], [])
@@ -373,10 +412,16 @@ def check(
             continue
         parts[i] = dataclasses.replace(part, findings=again)
         reused.append(i)
+    partial: dict[int, Any] = {}  # part of `fresh` analysed only where edited: its `run_cache.Partial` and parts
     if fresh:
         progress = TerminalProgress() if TerminalProgress.wanted(quiet) else None
         try:
             for i in fresh:
+                edited = keys[i].partial() if keys[i] is not None else None
+                done = analyse_part(groups[i], edited, progress, needs_graph) if edited is not None else None
+                if done is not None:
+                    parts[i], partial[i] = done[0], (edited, done[1])
+                    continue
                 parts[i] = analyse(targets, project_mode, make_config, progress, [groups[i]])
         except ConfigError as exc:
             fail(str(exc))
@@ -384,7 +429,7 @@ def check(
             if progress is not None:
                 progress.stop()
     outcome = merge_outcomes(parts)
-    new_findings = {id(f) for i in fresh + reused for f in parts[i].findings}
+    new_findings = {id(f) for i in fresh + reused for f in parts[i].findings}  # (a partial part's old ones too)
     findings = outcome.findings
     for message in outcome.internal_errors:
         click.echo(message, err=True)
@@ -430,8 +475,15 @@ def check(
         if any(why.startswith("fix details left out") for why in left_out.values()) and not quiet:
             click.echo(f"note: fix details left out for files after the first {FIX_REPORT_BYTES / 1e6:.1f} MB; `--diff` shows every fix", err=True)
     for i in fresh + reused:
-        if keys[i] is not None:  # findings carry their fixes
-            keys[i].put(dataclasses.replace(parts[i], projects=[]), project=parts[i].projects[0] if i in fresh else None)
+        if keys[i] is None:
+            continue
+        stored = dataclasses.replace(parts[i], projects=[])  # findings carry their fixes
+        if i in partial:
+            keys[i].put_part(stored, partial[i][0], parts[i].projects[0], partial[i][1])
+        elif i in fresh:
+            keys[i].put(stored, project=parts[i].projects[0], parts=parts_to_record(parts[i]))
+        else:
+            keys[i].put(stored)
 
     if statistics:
         click.echo(fmt.statistics_json(findings) if output_format == "json" else fmt.statistics(findings), nl=output_format == "json")

@@ -18,7 +18,7 @@ from .config import Config, config_root, src_roots
 from .discover import iter_python_files
 from .facts.model import Class, Function, ModuleFacts, first_line
 from .cache import session_cache
-from .project import Project, build_project, gc_paused
+from .project import PreScan, Project, build_part, build_project, gc_paused
 from .rules import all_rules
 from .rules.base import Context, Finding
 from .rules_parallel import run_rules
@@ -89,14 +89,23 @@ def discover(paths: Sequence[Path], config: Config) -> Discovered:
 
 
 def analyse(
-    paths: Sequence[Path], config: Config, jobs: int | None = None, progress: Progress | None = None, found: Discovered | None = None
+    paths: Sequence[Path],
+    config: Config,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    found: Discovered | None = None,
+    part: tuple[dict[str, PreScan], set[str]] | None = None,
 ) -> Project:
-    """Build the project under `paths` the way `config` says (`found`: its files, if known)."""
+    """Build the project under `paths` the way `config` says (`found`: its files, if known;
+    `part`: only the parts of it that these files are in, see `project.build_part`)."""
     found = found if found is not None else discover(paths, config)
     files, errors = found.files, list(found.errors)
     if progress is not None:
         progress("files", 0, len(files))
-    project = build_project(files, jobs=jobs, src_roots=src_roots(config), cache=session_cache())
+    if part is not None:
+        project = build_part(files, *part, jobs=jobs, src_roots=src_roots(config), cache=session_cache())
+    else:
+        project = build_project(files, jobs=jobs, src_roots=src_roots(config), cache=session_cache())
     project.discovery_errors[:0] = errors
     return project
 

@@ -39,6 +39,7 @@ class Project:
     # verdict on each file it deferred (absolute path -> module, is_package, global_calls)
     reads: set[str] = field(default_factory=set)
     deferred: dict[str, PreScan] = field(default_factory=dict)
+    parsed: dict[str, PreScan] = field(default_factory=dict)  # the same for the files parsed up front
 
     @property
     def file_errors(self) -> list[ModuleFacts]:
@@ -80,14 +81,48 @@ def build_project(
     errors: list[tuple[str, str]] = []
     files = list(iter_python_files(paths, exclude, errors))
     scanned = collect_facts_parallel(files, jobs if jobs is not None else (os.cpu_count() or 1), cache)
+    return _linked(scanned, errors, src_roots, cache)
+
+
+def build_part(
+    files: Sequence[Path],
+    verdicts: dict[str, PreScan],
+    focus: set[str],
+    jobs: int | None = None,
+    *,
+    src_roots: Sequence[str] = (),
+    cache: FactsCache | None = None,
+) -> Project:
+    """The project as `build_project` sees it, with only the files in `focus` (absolute
+    paths) read: every other file is taken as deferred, under its last `verdicts` (absolute
+    path -> pre-scan; a file without one could not be read or parsed and is left out). Its
+    graph holds the parts of the project those files are in (see `run_cache.Partial`)."""
+    absolute = [os.path.abspath(p) for p in files]
+    wanted = [i for i, a in enumerate(absolute) if a in focus]
+    fresh = iter(collect_facts_parallel([files[i] for i in wanted], jobs if jobs is not None else (os.cpu_count() or 1), cache, index=False))
+    scanned: list[ModuleFacts] = []
+    for path, a in zip(files, absolute):
+        if a in focus:
+            scanned.append(next(fresh))
+            continue
+        verdict = verdicts.get(a)
+        if verdict is not None:
+            stub = deferred_facts(display_path(path), verdict[0], verdict[1])
+            stub.global_calls = dict(verdict[2])
+            scanned.append(stub)
+    return _linked(scanned, [], src_roots, cache)
+
+
+def _linked(scanned: list[ModuleFacts], errors: list[tuple[str, str]], src_roots: Sequence[str], cache: FactsCache | None) -> Project:
     reads: set[str] = set()
     with gc_paused(), logging_reads(reads):  # the heap is all live facts by now: a collection would only rescan them
         deferred = {os.path.abspath(f.path): prescan_of(f) for f in scanned if f.deferred and f.error is None}
+        parsed = {os.path.abspath(f.path): prescan_of(f) for f in scanned if not f.deferred and f.error is None}
         graph, facts = link_facts(scanned, src_roots, cache)
     # The facts and graph live until the process ends: keep the cyclic GC from rescanning
     # them on every later collection (it cost more than rendering the JSON).
     gc.freeze()
-    return Project(graph=graph, facts=facts, discovery_errors=errors, reads=reads, deferred=deferred)
+    return Project(graph=graph, facts=facts, discovery_errors=errors, reads=reads, deferred=deferred, parsed=parsed)
 
 
 def link_facts(
@@ -211,12 +246,12 @@ def _remember_deferred(
     index.save(entries, started_ns)
 
 
-def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | None = None) -> list[ModuleFacts]:
+def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | None = None, index: bool = True) -> list[ModuleFacts]:
     """Facts of many files on `jobs` processes (order preserved): `jobs - 1` workers and the
     parent itself. With a cache, files the pre-scan deferred before and that did not change
     are not opened; the others are read, and parsed unless their bytes were seen before. Falls
     back to one process when a pool cannot start (restricted sandboxes); results are
-    identical either way."""
+    identical either way. `index`: use (and update) the deferral index of the files' folder."""
     forget_packages()  # `__init__.py` files may have come or gone since the last run
     names = [display_path(p) for p in files]
     results: list[ModuleFacts | None] = [None] * len(names)
@@ -224,11 +259,11 @@ def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | Non
     started_ns = time.time_ns()
     with gc_paused():
         absolute = [os.path.abspath(p) for p in files] if cache is not None else []
-        index = DeferralIndex(cache, os.path.commonpath(absolute)) if cache is not None and files else None
-        stamps = [_stamp(f) for f in files] if index is not None else []
-        if index is not None:
+        deferrals = DeferralIndex(cache, os.path.commonpath(absolute)) if cache is not None and files and index else None
+        stamps = [_stamp(f) for f in files] if deferrals is not None else []
+        if deferrals is not None:
             for i in todo:
-                results[i] = _known_deferred(files[i], absolute[i], names[i], index, stamps[i])
+                results[i] = _known_deferred(files[i], absolute[i], names[i], deferrals, stamps[i])
             todo = [i for i in todo if results[i] is None]
         if jobs <= 1 or len(todo) < 64:
             for i in todo:
@@ -236,9 +271,9 @@ def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | Non
             todo = []
     if todo:
         _read_in_parallel(files, names, results, todo, jobs, cache)
-    if index is not None:
+    if deferrals is not None:
         with gc_paused():  # every facts object is alive by now: a collection would rescan them all
-            _remember_deferred(absolute, stamps, results, index, started_ns)
+            _remember_deferred(absolute, stamps, results, deferrals, started_ns)
     return [f for f in results if f is not None]
 
 

@@ -14,23 +14,30 @@ they cost a `stat` per file and a re-scan of the edited files instead of a whole
 - The record of the last run with the same settings keeps every file's stamp, the files the
   findings may depend on beyond the pre-scan (`sensitive`), the pre-scan verdicts of the
   others, and the result. A tree that differs from it only in files outside `sensitive`,
-  each re-scanned to the same verdict, reuses the result. Any added or removed file, or any
-  edit of a sensitive one, means a full run.
+  each re-scanned to the same verdict, reuses the result. Any added or removed file means a
+  full run.
+- An edit of a sensitive file analyses again only the parts of the project (`components`)
+  the edited files are in (`Partial`): the other files are taken as deferred under their
+  recorded verdicts, and their findings are the record's. When the run of the parts reaches
+  into another part (a new import of it), or reports outside them, it is not used: the
+  project is analysed whole.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .cache import ResultCache, default_cache_dir, session_cache
+from .components import parts_of
 from .project import PreScan, Project, prescan_of
 from .source import read_facts
 
 Stamps = dict[str, tuple[int, int]]  # absolute path -> (size, mtime_ns)
+RECORD_SCHEMA = 2  # in the record's key: a record of another shape is never read
 
 
 @dataclass
@@ -39,6 +46,34 @@ class RunRecord:
     sensitive: set[str]
     deferred: dict[str, PreScan]
     value: Any
+    parsed: dict[str, PreScan] = field(default_factory=dict)  # pre-scan verdicts of the parsed files
+    parts: dict[str, int] = field(default_factory=dict)  # absolute path -> part; empty: no partial runs
+
+
+@dataclass
+class Partial:
+    """A run of the parts of a project that edited files are in (see the module docstring)."""
+
+    record: RunRecord
+    focus: set[str]  # the files of those parts (absolute paths)
+
+    @property
+    def verdicts(self) -> dict[str, PreScan]:
+        return {**self.record.deferred, **self.record.parsed}
+
+    def accepts(self, project: Project, paths: list[str], internal_errors: list[str]) -> dict[str, int] | None:
+        """The parts of the run of `project` (absolute path -> part), when the run kept to the
+        files of `focus` and to files no part touched before; `paths`: where its findings are
+        (absolute). None when the project must be analysed whole."""
+        if internal_errors:
+            return None
+        parts = parts_of(project.graph)
+        known = self.record.parts.keys() | self.record.parsed.keys()
+        if any(p not in self.focus and p in known for p in (*parts, *project.reads)):
+            return None
+        if any(p not in self.focus and p not in parts for p in paths):
+            return None
+        return parts
 
 
 @dataclass
@@ -64,29 +99,66 @@ class RunSlot:
         self.reused = record
         return record.value
 
-    def _still_valid(self, record: RunRecord) -> bool:
-        if record.stamps.keys() != self.stamps.keys():
-            return False  # a file came or went: module names and imports may resolve anew
+    def partial(self) -> Partial | None:
+        """After `get` found nothing: the run of only the parts the edited files are in, when
+        the record allows one (same files; each edited file in a part, or deferred, unread and
+        re-scanned to the same verdict)."""
+        record = self.cache.get(self.record_key)
+        if not isinstance(record, RunRecord) or not record.parts or record.stamps.keys() != self.stamps.keys():
+            return None
+        edited: set[int] = set()
         for path, stamp in self.stamps.items():
             if record.stamps[path] == stamp:
                 continue
-            if path in record.sensitive or path not in record.deferred:
-                return False
-            now = read_facts(Path(path), path, prescan=True)  # the pre-scan alone: read, never parsed
-            if not now.deferred or now.error is not None or prescan_of(now) != record.deferred[path]:
-                return False
-        return True
+            if path in record.parts:
+                edited.add(record.parts[path])
+            elif not self._same_verdict(record, path):
+                return None
+        if not edited:
+            return None
+        return Partial(record, {p for p, n in record.parts.items() if n in edited})
 
-    def put(self, value: Any, project: Project | None = None) -> None:
+    def _still_valid(self, record: RunRecord) -> bool:
+        if record.stamps.keys() != self.stamps.keys():
+            return False  # a file came or went: module names and imports may resolve anew
+        return all(record.stamps[p] == s or self._same_verdict(record, p) for p, s in self.stamps.items())
+
+    @staticmethod
+    def _same_verdict(record: RunRecord, path: str) -> bool:
+        """A file no finding can depend on, edited so that the pre-scan still defers it alike."""
+        if path in record.sensitive or path not in record.deferred:
+            return False
+        now = read_facts(Path(path), path, prescan=True)  # the pre-scan alone: read, never parsed
+        return now.deferred and now.error is None and prescan_of(now) == record.deferred[path]
+
+    def put(self, value: Any, project: Project | None = None, parts: dict[str, int] | None = None) -> None:
         """Store `value` for this tree, and the record a later run compares its tree with:
-        from the `project` that computed it, or the reused one brought up to date."""
+        from the `project` that computed it (with its `parts`, when partial runs may follow),
+        or the reused one brought up to date."""
         self.cache.put(self.key, value)
         if project is not None:
             unread = set(project.deferred) - project.reads
-            self.cache.put(self.record_key, RunRecord(self.stamps, set(self.stamps) - unread, project.deferred, value))
+            record = RunRecord(self.stamps, set(self.stamps) - unread, project.deferred, value, project.parsed, parts or {})
+            self.cache.put(self.record_key, record)
         elif self.reused is not None:
             old = self.reused
-            self.cache.put(self.record_key, RunRecord(self.stamps, old.sensitive, old.deferred, value))
+            self.cache.put(self.record_key, RunRecord(self.stamps, old.sensitive, old.deferred, value, old.parsed, old.parts))
+
+    def put_part(self, value: Any, partial: Partial, project: Project, parts: dict[str, int]) -> None:
+        """Store the result of a partial run: the record's, with the parts it analysed again
+        replaced by what that run found."""
+        self.cache.put(self.key, value)
+        old, focus = partial.record, partial.focus
+        first = max(old.parts.values(), default=-1) + 1
+        record = RunRecord(
+            self.stamps,
+            old.sensitive | focus | project.reads | parts.keys(),
+            {**{p: v for p, v in old.deferred.items() if p not in focus}, **{p: v for p, v in project.deferred.items() if p in focus}},
+            value,
+            {**{p: v for p, v in old.parsed.items() if p not in focus}, **project.parsed},
+            {**{p: n for p, n in old.parts.items() if p not in focus}, **{p: first + n for p, n in parts.items()}},
+        )
+        self.cache.put(self.record_key, record)
 
 
 def run_slot(settings: list[object], files: list[Path], record_settings: list[object] | None = None) -> RunSlot | None:
@@ -109,6 +181,6 @@ def run_slot(settings: list[object], files: list[Path], record_settings: list[ob
             digest.update(f"\0{f}\0{st.st_size}\0{st.st_mtime_ns}".encode())
     except OSError:
         return None
-    record_text = repr(record_settings) if record_settings is not None else text
+    record_text = repr([RECORD_SCHEMA, record_settings if record_settings is not None else settings])
     record_key = "record-" + hashlib.blake2b(record_text.encode(), digest_size=20).hexdigest()
     return RunSlot(ResultCache(default_cache_dir()), digest.hexdigest(), record_key, stamps)

@@ -9,10 +9,13 @@ re-exports through `__init__`, `TYPE_CHECKING`). Names leading outside the proje
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
+from ..components import Components
 from ..facts.model import Assign, Call, Class, ModuleFacts, Name, Sub
 from ..source import read_source
 
@@ -71,6 +74,30 @@ Target = RModule | RFunc | RClass | RVar | RAttr | RExternal | RParam | None
 
 Loader = Callable[[str], "ModuleFacts | None"]
 Seen = set[tuple[str, str, str]]
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def question(method: Method) -> Method:
+    """A method that others call: when the outermost one returns, every module it touched
+    is joined (see `components`), so the modules one answer rests on stay in one part."""
+
+    @functools.wraps(method)
+    def asked(self: Resolver, *args: Any, **kwargs: Any) -> Any:
+        if self._asking:
+            return method(self, *args, **kwargs)
+        self._asking = True
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._asking = False
+            touched = self._touched
+            if len(touched) > 1:
+                self.components.join(touched)
+            elif touched:
+                self.components.find(next(iter(touched)))
+            touched.clear()
+
+    return asked  # type: ignore[return-value]
 
 
 class Resolver:
@@ -88,6 +115,14 @@ class Resolver:
         self._sources: dict[str, bytes] = {}
         # module-level `NAME = callee(...)` of the deferred modules, from the pre-scan
         self.deferred_calls: dict[str, set[str]] = {}
+        # the modules each outermost question touched, joined (`question`)
+        self.components = Components()
+        self._asking = False
+        self._touched: set[str] = set()
+
+    def join(self, *modules: str) -> None:
+        """For a rule that pairs modules without asking the resolver (see `components`)."""
+        self.components.join(modules)
 
     def _build_suffix_index(self) -> dict[str, list[str]]:
         """Every dotted tail of each module's name *and of its file path*, so imports written
@@ -112,6 +147,7 @@ class Resolver:
         return {k: sorted(v) for k, v in index.items()}
 
     def _load(self, name: str) -> bool:
+        self._touched.add(name)
         if not self.loading:
             if self.blocked is None and name in self.deferred:
                 self.blocked = name
@@ -125,6 +161,7 @@ class Resolver:
         self.modules[name] = facts
         return True
 
+    @question
     def resolve_loaded(self, module: str, scope: str, dotted: str) -> tuple[Target, str | None]:
         """`resolve` over the modules parsed so far, parsing nothing: (target, None), or (what
         it found, the deferred module that stood in the way) when the answer needs one. Lets a
@@ -148,6 +185,7 @@ class Resolver:
                 blocked.append(self.blocked)
             self.loading, self.blocked = saved
 
+    @question
     def resolve_when(self, module: str, scope: str, dotted: str, may_matter: Callable[[bytes], bool]) -> Target:
         """`resolve`, parsing a deferred module on the way only when `may_matter(its bytes)`;
         otherwise None. For questions asked of every name a function uses, where a textual
@@ -160,8 +198,10 @@ class Resolver:
                 return None
         return None
 
+    @question
     def deferred_source(self, name: str) -> bytes:
         """The bytes of a deferred module (empty when unreadable), read once."""
+        self._touched.add(name)
         cached = self._sources.get(name)
         if cached is None:
             path = self.deferred_path(name)
@@ -172,6 +212,7 @@ class Resolver:
             self._sources[name] = cached
         return cached
 
+    @question
     def load(self, name: str) -> bool:
         """Parse a deferred module now (True when it joined `modules`)."""
         self._sources.pop(name, None)
@@ -182,12 +223,14 @@ class Resolver:
         return entry[0] if entry is not None else None
 
     # -- modules ------------------------------------------------------------------------------
+    @question
     def find_module(self, name: str) -> str | None:
         """The project module for an absolute name; falls back to a unique suffix match so
         namespace packages and `src/` roots without `__init__.py` still link."""
         if name.split(".", 1)[0] in ALWAYS_EXTERNAL:
             return None
         if name in self.modules or (name in self.deferred and self._load(name)):
+            self._touched.add(name)
             return name
         if "." not in name:  # `import requests` must not land on a project file `api/requests.py`
             return None
@@ -198,6 +241,7 @@ class Resolver:
             return None
         found = candidates[0]
         if found in self.modules or (found in self.deferred and self._load(found)):
+            self._touched.add(found)
             return found
         return None
 
@@ -221,10 +265,12 @@ class Resolver:
         chain.append("")
         return chain
 
+    @question
     def lookup(self, module: str, scope: str, name: str, hops: int = 0, _seen: Seen | None = None) -> Target:
         """`_seen`: the (module, name) pairs this query already searched through imports and
         star imports; each is searched once (modules that import one another, or star-import
         one another, would otherwise be searched exponentially often)."""
+        self._touched.add(module)
         facts = self.modules.get(module)
         if facts is None or hops > MAX_HOPS:
             return None
@@ -248,6 +294,7 @@ class Resolver:
         return None
 
     def _lookup_in_scope(self, facts: ModuleFacts, scope: str, name: str, hops: int, _seen: Seen | None = None) -> Target:
+        self._touched.add(facts.module)
         prefix = f"{scope}.<locals>." if scope else ""
         candidates: list[tuple[int, Target]] = []
         fn = facts.functions.get(prefix + name)
@@ -279,6 +326,7 @@ class Resolver:
                 return RParam(name)
         return None
 
+    @question
     def resolve_import(self, module: str, attr: str | None, hops: int = 0, _seen: Seen | None = None) -> Target:
         if attr is None:
             found = self.find_module(module)
@@ -309,6 +357,7 @@ class Resolver:
         return RExternal(f"{module}.{attr}")
 
     # -- dotted names --------------------------------------------------------------------------
+    @question
     def resolve(self, module: str, scope: str, dotted: str, hops: int = 0) -> Target:
         head, *rest = dotted.split(".")
         target = self.lookup(module, scope, head, hops)
@@ -335,6 +384,7 @@ class Resolver:
                 return None
         return target
 
+    @question
     def attribute(self, target: Target, attr: str, hops: int = 0) -> Target:
         if hops > MAX_HOPS or target is None:
             return None
@@ -371,6 +421,7 @@ class Resolver:
             return None
         return None
 
+    @question
     def class_attribute(self, cls: RClass, attr: str, hops: int = 0) -> Target:
         for klass_ref in self.mro(cls):
             facts = self.modules[klass_ref.module]
@@ -384,10 +435,13 @@ class Resolver:
                 return RVar(klass_ref.module, klass_ref.qualname, assigns[-1])
         return None
 
+    @question
     def class_facts(self, cls: RClass) -> Class | None:
+        self._touched.add(cls.module)
         facts = self.modules.get(cls.module)
         return facts.classes.get(cls.qualname) if facts is not None else None
 
+    @question
     def mro(self, cls: RClass, hops: int = 0) -> list[RClass]:
         """Project classes in (approximate, depth-first) method resolution order."""
         order: list[RClass] = []
@@ -406,6 +460,7 @@ class Resolver:
                     stack.append(base_t)
         return order
 
+    @question
     def external_bases(self, cls: RClass) -> list[str]:
         """Dotted names of the external classes somewhere in `cls`'s bases."""
         result: list[str] = []
@@ -419,6 +474,7 @@ class Resolver:
                     result.append(t.dotted)
         return result
 
+    @question
     def resolve_expr_name(self, module: str, scope: str, x: object) -> Target:
         if isinstance(x, Sub):  # Generic[T], BaseModel[...] etc.
             x = x.value

@@ -109,7 +109,10 @@ class OverrideNotCleared(Rule):
             mod = self._module(facts.path, facts.module, require_mention=True)
             if mod is None or not mod.sites:
                 continue
-            loaded = (self._module(p, conftests[p]) for p in ancestors(facts.path, list(conftests)))
+            outer = ancestors(facts.path, list(conftests))
+            if graph.resolver is not None:  # the verdict rests on them too (see `components`)
+                graph.resolver.join(facts.module, *(conftests[p] for p in outer))
+            loaded = (self._module(p, conftests[p]) for p in outer)
             above = [m for m in loaded if m is not None]
             for site in mod.sites:
                 if self._covered(mod, above, site):
