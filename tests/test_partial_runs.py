@@ -1,0 +1,111 @@
+"""Partial runs (`run_cache.Partial`, `components`): after an edit only the parts of the project
+the edited files are in are analysed again, and the report is a whole run's."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import fastapi_deplint.cli as cli
+from fastapi_deplint import engine, rules_parallel
+from fastapi_deplint.components import parts_of
+from fastapi_deplint.config import Config
+
+ROOT = Path(__file__).resolve().parents[1]
+APPS = ("FDL101", "FDL302", "FDL301", "FDL501")
+
+
+def package(code: str) -> str:
+    return f"app_{code.lower()}"
+
+
+@pytest.fixture
+def mono(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A tree of independent apps (packages `app_fdl101`, ...), checked with a cache of its own."""
+    for code in APPS:
+        shutil.copytree(ROOT / "fixtures" / code / "app", tmp_path / "mono" / code / package(code))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTAPI_DEPLINT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE", raising=False)
+    return tmp_path / "mono"
+
+
+def check(*args: str) -> str:
+    result = CliRunner().invoke(cli.main, ["check", "--output-format", "concise", *args])
+    assert result.exit_code in (0, 1), result.output
+    return result.output
+
+
+def spy_parts(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What each partial run analysed: the files of its parts, or None when it was declined."""
+    seen: list[Any] = []
+    real = cli.analyse_part
+
+    def spy(group: cli.Group, plan: Any, *args: Any) -> Any:
+        done = real(group, plan, *args)
+        seen.append(set(plan.focus) if done is not None else None)
+        return done
+
+    monkeypatch.setattr(cli, "analyse_part", spy)
+    return seen
+
+
+def whole(*args: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    report = check(*args, "--no-cache")
+    monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE")  # the option turns the cache off through it
+    return report
+
+
+def test_an_edit_re_analyses_only_the_app_it_is_in(mono: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = spy_parts(monkeypatch)
+    before = check("mono")
+    assert "FDL302" in before and "FDL101" in before and seen == []
+    helpers = mono / "FDL302" / package("FDL302") / "helpers.py"
+    helpers.write_text(helpers.read_text().replace('requests.post(url, json={"event": "created"})', "return None"))
+    after = check("mono")
+    assert after != before and after == whole("mono", monkeypatch=monkeypatch)
+    (focus,) = seen
+    assert focus and all(Path(p).is_relative_to((mono / "FDL302").resolve()) for p in focus)
+    assert str((mono / "FDL302" / package("FDL302") / "main.py").resolve()) in focus  # the whole app, not the file alone
+
+
+def test_an_edit_that_joins_two_apps_analyses_the_project_whole(mono: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = spy_parts(monkeypatch)
+    check("mono")
+    main = mono / "FDL101" / package("FDL101") / "main.py"
+    main.write_text(
+        main.read_text()
+        + '\n\nfrom app_fdl302.helpers import notify as notify_helper\n\n\n@app.get("/joined")\nasync def joined():\n    notify_helper("x")\n'
+    )
+    after = check("mono")
+    assert seen == [None]  # the run of FDL101's part reached FDL302's: not used
+    assert after == whole("mono", monkeypatch=monkeypatch)
+    # the record of that whole run has the two apps in one part: an edit of either is partial again
+    helpers = mono / "FDL302" / package("FDL302") / "helpers.py"
+    helpers.write_text(helpers.read_text() + "\n# edited\n")
+    assert check("mono") == after
+    focus = seen[-1]
+    assert focus is not None and {Path(p).relative_to(mono.resolve()).parts[0] for p in focus} == {"FDL101", "FDL302"}
+
+
+def test_a_forked_child_s_joins_count_as_the_run_s(mono: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rules in a forked child ask the resolver too; the parent must know what they joined."""
+    monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
+    config = Config(select=["ALL"])
+
+    def parts(jobs: int) -> set[frozenset[str]]:
+        project = engine.analyse([mono], config, jobs=1)
+        engine.run(project, config, jobs=jobs)
+        found: dict[int, set[str]] = {}
+        for path, number in parts_of(project.graph).items():
+            found.setdefault(number, set()).add(path)
+        return {frozenset(p) for p in found.values()}
+
+    serial = parts(1)
+    monkeypatch.setattr(rules_parallel, "MIN_MODULES", 0)
+    monkeypatch.setattr(rules_parallel, "take_back", lambda ends: None)  # every rule in the child
+    assert parts(2) == serial and len(serial) >= len(APPS)
