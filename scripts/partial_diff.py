@@ -8,7 +8,8 @@ Copies TREE to a temporary folder, runs `check` once with a fresh cache, then re
 one random FastAPI file (toggle `async` on one of its functions, star-import another
 FastAPI module of the tree, or append a comment), run `check` with the cache and with
 `--no-cache`, and compare the two reports. Prints, per edit, whether the partial run was
-used or the project was analysed whole, and every difference.
+used, declined (then the project was analysed whole), not possible (whole), or whether the
+last run was reused as it was (an edit no finding depends on), and every difference.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ def spied(*args, **kwargs):
     print("partial run: " + ("used" if done is not None else "declined"), file=sys.stderr)
     return done
 cli.analyse_part = spied
+whole = cli.analyse
+def spied_whole(*args, **kwargs):
+    print("whole run", file=sys.stderr)
+    return whole(*args, **kwargs)
+cli.analyse = spied_whole
 sys.argv = ["fastapi-deplint", *sys.argv[1:]]
 cli.run()
 """
@@ -89,7 +95,7 @@ def main() -> None:
             what = edit(victim, names, rng)
             partial, log = check(tree, env)
             whole, _ = check(tree, env, "--no-cache")
-            state = "used" if "partial run: used" in log else "declined" if "declined" in log else "whole"
+            state = "used" if "partial run: used" in log else "declined" if "declined" in log else "whole" if "whole run" in log else "reused"
             used += state == "used"
             same = partial == whole
             differ += not same

@@ -170,7 +170,7 @@ def run_slot(settings: list[object], files: list[Path], record_settings: list[ob
 
     if session_cache() is None:
         return None
-    files = files + manifest_files({Path(os.path.abspath(f)).parent for f in files})
+    files = files + manifest_files({os.path.dirname(os.path.abspath(f)) for f in files})
     stamps: Stamps = {}
     text = repr(settings)
     digest = hashlib.blake2b(text.encode(), digest_size=20)

@@ -210,24 +210,25 @@ def project_fastapi(path: str, override: str | None = None) -> Pinned | None:
     return None
 
 
-def manifest_files(folders: set[Path]) -> list[Path]:
-    """Every file `project_fastapi` may read for files in `folders` (and their parents): what
-    a cached result must be keyed by besides the sources (see `cli.run_key`)."""
-    seen: set[Path] = set()
+def manifest_files(folders: set[str]) -> list[Path]:
+    """Every file `project_fastapi` may read for files in `folders` (absolute, and their
+    parents): what a cached result must be keyed by besides the sources (see `cli.run_key`).
+    Folders stay strings (a `Path` per folder of a 9,000-file tree cost 0.1 s)."""
+    seen: set[str] = set()
     found: list[Path] = []
     for folder in folders:
-        for candidate in (folder, *folder.parents):
-            if candidate in seen:
-                break
+        candidate = folder
+        while candidate not in seen:
             seen.add(candidate)
             try:
                 with os.scandir(candidate) as entries:
                     names = [e.name for e in entries]
             except OSError:
-                continue
-            found += [candidate / n for n in names if n in MARKERS or (n.startswith("requirements") and n.endswith(".txt"))]
+                names = []
+            found += [Path(candidate, n) for n in names if n in MARKERS or (n.startswith("requirements") and n.endswith(".txt"))]
             if "requirements" in names:
-                found += sorted((candidate / "requirements").glob("*.txt"))
+                found += sorted(Path(candidate, "requirements").glob("*.txt"))
+            candidate = os.path.dirname(candidate)
     return sorted(found)
 
 
