@@ -91,10 +91,8 @@ def question(method: Method) -> Method:
         finally:
             self._asking = False
             touched = self._touched
-            if len(touched) > 1:
+            if len(touched) > 1:  # (a module alone joins nothing; `join_graph` lists every module)
                 self.components.join(touched)
-            elif touched:
-                self.components.find(next(iter(touched)))
             touched.clear()
 
     return asked  # type: ignore[return-value]
@@ -147,7 +145,8 @@ class Resolver:
         return {k: sorted(v) for k, v in index.items()}
 
     def _load(self, name: str) -> bool:
-        self._touched.add(name)
+        if name in self.deferred:  # (only project modules: `time` would join every module using it)
+            self._touched.add(name)
         if not self.loading:
             if self.blocked is None and name in self.deferred:
                 self.blocked = name
@@ -161,14 +160,13 @@ class Resolver:
         self.modules[name] = facts
         return True
 
-    @question
-    def resolve_loaded(self, module: str, scope: str, dotted: str) -> tuple[Target, str | None]:
+    def _resolve_loaded(self, module: str, scope: str, dotted: str) -> tuple[Target, str | None]:
         """`resolve` over the modules parsed so far, parsing nothing: (target, None), or (what
         it found, the deferred module that stood in the way) when the answer needs one. Lets a
         question asked of every name (is this a router class? an `Annotated` alias? a
         module-level client?) decide cheaply whether a module the pre-scan skipped can matter."""
         with self.parsed_only() as blocked:
-            target = self.resolve(module, scope, dotted)
+            target = self._resolve(module, scope, dotted)
         return target, blocked[0] if blocked else None
 
     @contextmanager
@@ -185,21 +183,19 @@ class Resolver:
                 blocked.append(self.blocked)
             self.loading, self.blocked = saved
 
-    @question
-    def resolve_when(self, module: str, scope: str, dotted: str, may_matter: Callable[[bytes], bool]) -> Target:
+    def _resolve_when(self, module: str, scope: str, dotted: str, may_matter: Callable[[bytes], bool]) -> Target:
         """`resolve`, parsing a deferred module on the way only when `may_matter(its bytes)`;
         otherwise None. For questions asked of every name a function uses, where a textual
         test can rule most modules out (`FDL201` looks for `NAME = Ctor(...)`)."""
         for _ in range(MAX_HOPS):
-            target, blocked = self.resolve_loaded(module, scope, dotted)
+            target, blocked = self._resolve_loaded(module, scope, dotted)
             if blocked is None:
                 return target
-            if not may_matter(self.deferred_source(blocked)) or not self.load(blocked):
+            if not may_matter(self._deferred_source(blocked)) or not self._load_now(blocked):
                 return None
         return None
 
-    @question
-    def deferred_source(self, name: str) -> bytes:
+    def _deferred_source(self, name: str) -> bytes:
         """The bytes of a deferred module (empty when unreadable), read once."""
         self._touched.add(name)
         cached = self._sources.get(name)
@@ -212,8 +208,7 @@ class Resolver:
             self._sources[name] = cached
         return cached
 
-    @question
-    def load(self, name: str) -> bool:
+    def _load_now(self, name: str) -> bool:
         """Parse a deferred module now (True when it joined `modules`)."""
         self._sources.pop(name, None)
         return name in self.modules or self._load(name)
@@ -223,8 +218,7 @@ class Resolver:
         return entry[0] if entry is not None else None
 
     # -- modules ------------------------------------------------------------------------------
-    @question
-    def find_module(self, name: str) -> str | None:
+    def _find_module(self, name: str) -> str | None:
         """The project module for an absolute name; falls back to a unique suffix match so
         namespace packages and `src/` roots without `__init__.py` still link."""
         if name.split(".", 1)[0] in ALWAYS_EXTERNAL:
@@ -265,27 +259,28 @@ class Resolver:
         chain.append("")
         return chain
 
-    @question
-    def lookup(self, module: str, scope: str, name: str, hops: int = 0, _seen: Seen | None = None) -> Target:
+    def _lookup(self, module: str, scope: str, name: str, hops: int = 0, _seen: Seen | None = None) -> Target:
         """`_seen`: the (module, name) pairs this query already searched through imports and
         star imports; each is searched once (modules that import one another, or star-import
         one another, would otherwise be searched exponentially often)."""
-        self._touched.add(module)
         facts = self.modules.get(module)
         if facts is None or hops > MAX_HOPS:
+            if module in self.deferred:  # (an answer that would differ once it is loaded)
+                self._touched.add(module)
             return None
+        self._touched.add(module)
         seen: Seen = _seen if _seen is not None else set()
         for s in self.scope_chain(facts, scope):
             found = self._lookup_in_scope(facts, s, name, hops, seen)
             if found is not None:
                 return found
         for star in facts.star_imports:
-            target_mod = self.find_module(star)
+            target_mod = self._find_module(star)
             if target_mod is not None and target_mod != module:
                 if ("*", target_mod, name) in seen:
                     continue
                 seen.add(("*", target_mod, name))
-                found = self.lookup(target_mod, "", name, hops + 1, seen)
+                found = self._lookup(target_mod, "", name, hops + 1, seen)
                 if found is not None:
                     return found
             elif target_mod is None:
@@ -294,7 +289,6 @@ class Resolver:
         return None
 
     def _lookup_in_scope(self, facts: ModuleFacts, scope: str, name: str, hops: int, _seen: Seen | None = None) -> Target:
-        self._touched.add(facts.module)
         prefix = f"{scope}.<locals>." if scope else ""
         candidates: list[tuple[int, Target]] = []
         fn = facts.functions.get(prefix + name)
@@ -310,7 +304,7 @@ class Resolver:
                 candidates.append((last.loc[0], RVar(facts.module, scope, last)))
         imported = facts.imports.get(scope, {}).get(name)
         if imported is not None:
-            candidates.append((imported.loc[0], self.resolve_import(imported.module, imported.attr, hops + 1, _seen)))
+            candidates.append((imported.loc[0], self._resolve_import(imported.module, imported.attr, hops + 1, _seen)))
         if candidates:
             # the binding written last wins (`try: import x / except: x = None` keeps x importable)
             best = max(candidates, key=lambda c: (c[0], c[1] is not None and not isinstance(c[1], RVar)))
@@ -326,12 +320,11 @@ class Resolver:
                 return RParam(name)
         return None
 
-    @question
-    def resolve_import(self, module: str, attr: str | None, hops: int = 0, _seen: Seen | None = None) -> Target:
+    def _resolve_import(self, module: str, attr: str | None, hops: int = 0, _seen: Seen | None = None) -> Target:
         if attr is None:
-            found = self.find_module(module)
+            found = self._find_module(module)
             return RModule(found) if found is not None else RModule(module)
-        found = self.find_module(module)
+        found = self._find_module(module)
         if found is not None:
             seen: Seen = _seen if _seen is not None else set()
             if ("import", found, attr) in seen:  # an import cycle: nothing new down there
@@ -341,26 +334,25 @@ class Resolver:
             target = self._lookup_in_scope(facts, "", attr, hops, seen) if hops <= MAX_HOPS else None
             if target is not None:
                 return target
-            sub = self.find_module(f"{found}.{attr}")
+            sub = self._find_module(f"{found}.{attr}")
             if sub is not None:
                 return RModule(sub)
             for star in facts.star_imports:
-                star_mod = self.find_module(star)
+                star_mod = self._find_module(star)
                 if star_mod is not None and star_mod != found and hops <= MAX_HOPS:
-                    t = self.resolve_import(star_mod, attr, hops + 1, seen)
+                    t = self._resolve_import(star_mod, attr, hops + 1, seen)
                     if t is not None:
                         return t
             return None
-        sub = self.find_module(f"{module}.{attr}")
+        sub = self._find_module(f"{module}.{attr}")
         if sub is not None:
             return RModule(sub)
         return RExternal(f"{module}.{attr}")
 
     # -- dotted names --------------------------------------------------------------------------
-    @question
-    def resolve(self, module: str, scope: str, dotted: str, hops: int = 0) -> Target:
+    def _resolve(self, module: str, scope: str, dotted: str, hops: int = 0) -> Target:
         head, *rest = dotted.split(".")
-        target = self.lookup(module, scope, head, hops)
+        target = self._lookup(module, scope, head, hops)
         if target is None and not rest:
             return None
         if target is None:
@@ -371,7 +363,7 @@ class Resolver:
                     sub = ".".join([head, *rest[:i]])
                     for s in self.scope_chain(facts, scope):
                         if f"<sub>{sub}" in facts.imports.get(s, {}):
-                            target = RModule(self.find_module(sub) or sub)
+                            target = RModule(self._find_module(sub) or sub)
                             rest = rest[i:]
                             break
                     if target is not None:
@@ -379,51 +371,50 @@ class Resolver:
             if target is None:
                 return None
         for attr in rest:
-            target = self.attribute(target, attr, hops + 1)
+            target = self._attribute(target, attr, hops + 1)
             if target is None:
                 return None
         return target
 
-    @question
-    def attribute(self, target: Target, attr: str, hops: int = 0) -> Target:
+    def _attribute(self, target: Target, attr: str, hops: int = 0) -> Target:
         if hops > MAX_HOPS or target is None:
             return None
         if isinstance(target, RModule):
             if target.name in self.modules:
+                self._touched.add(target.name)
                 found = self._lookup_in_scope(self.modules[target.name], "", attr, hops)
                 if found is not None:
                     return found
-                sub = self.find_module(f"{target.name}.{attr}")
+                sub = self._find_module(f"{target.name}.{attr}")
                 return RModule(sub) if sub is not None else None
-            sub = self.find_module(f"{target.name}.{attr}")
+            sub = self._find_module(f"{target.name}.{attr}")
             if sub is not None:
                 return RModule(sub)
             return RExternal(f"{target.name}.{attr}")
         if isinstance(target, RExternal):
             return RExternal(f"{target.dotted}.{attr}")
         if isinstance(target, RClass):
-            return self.class_attribute(target, attr, hops)
+            return self._class_attribute(target, attr, hops)
         if isinstance(target, RVar):
             value = target.assign.value
             if isinstance(value, Name):
-                inner = self.resolve(target.module, target.scope, value.dotted, hops + 1)
-                return self.attribute(inner, attr, hops + 1)
+                inner = self._resolve(target.module, target.scope, value.dotted, hops + 1)
+                return self._attribute(inner, attr, hops + 1)
             if isinstance(value, Call) and isinstance(value.func, Name):
-                callee = self.resolve(target.module, target.scope, value.func.dotted, hops + 1)
+                callee = self._resolve(target.module, target.scope, value.func.dotted, hops + 1)
                 if isinstance(callee, RClass):
                     return RAttr(callee, attr)
                 if isinstance(callee, RExternal):
                     return RExternal(f"{callee.dotted}().{attr}")
             if target.assign.annotation is not None and isinstance(target.assign.annotation, Name):
-                ann = self.resolve(target.module, target.scope, target.assign.annotation.dotted, hops + 1)
+                ann = self._resolve(target.module, target.scope, target.assign.annotation.dotted, hops + 1)
                 if isinstance(ann, RClass):
                     return RAttr(ann, attr)
             return None
         return None
 
-    @question
-    def class_attribute(self, cls: RClass, attr: str, hops: int = 0) -> Target:
-        for klass_ref in self.mro(cls):
+    def _class_attribute(self, cls: RClass, attr: str, hops: int = 0) -> Target:
+        for klass_ref in self._mro(cls):
             facts = self.modules[klass_ref.module]
             qual = f"{klass_ref.qualname}.{attr}"
             if qual in facts.functions:
@@ -435,14 +426,12 @@ class Resolver:
                 return RVar(klass_ref.module, klass_ref.qualname, assigns[-1])
         return None
 
-    @question
-    def class_facts(self, cls: RClass) -> Class | None:
+    def _class_facts(self, cls: RClass) -> Class | None:
         self._touched.add(cls.module)
         facts = self.modules.get(cls.module)
         return facts.classes.get(cls.qualname) if facts is not None else None
 
-    @question
-    def mro(self, cls: RClass, hops: int = 0) -> list[RClass]:
+    def _mro(self, cls: RClass, hops: int = 0) -> list[RClass]:
         """Project classes in (approximate, depth-first) method resolution order."""
         order: list[RClass] = []
         stack = [cls]
@@ -451,33 +440,47 @@ class Resolver:
             if current in order:
                 continue
             order.append(current)
-            facts = self.class_facts(current)
+            facts = self._class_facts(current)
             if facts is None:
                 continue
             for base in facts.bases:
-                base_t = self.resolve_expr_name(current.module, facts.parent, base)
+                base_t = self._resolve_expr_name(current.module, facts.parent, base)
                 if isinstance(base_t, RClass):
                     stack.append(base_t)
         return order
 
-    @question
-    def external_bases(self, cls: RClass) -> list[str]:
+    def _external_bases(self, cls: RClass) -> list[str]:
         """Dotted names of the external classes somewhere in `cls`'s bases."""
         result: list[str] = []
-        for klass in self.mro(cls):
-            facts = self.class_facts(klass)
+        for klass in self._mro(cls):
+            facts = self._class_facts(klass)
             if facts is None:
                 continue
             for base in facts.bases:
-                t = self.resolve_expr_name(klass.module, facts.parent, base)
+                t = self._resolve_expr_name(klass.module, facts.parent, base)
                 if isinstance(t, RExternal):
                     result.append(t.dotted)
         return result
 
-    @question
-    def resolve_expr_name(self, module: str, scope: str, x: object) -> Target:
+    def _resolve_expr_name(self, module: str, scope: str, x: object) -> Target:
         if isinstance(x, Sub):  # Generic[T], BaseModel[...] etc.
             x = x.value
         if isinstance(x, Name):
-            return self.resolve(module, scope, x.dotted)
+            return self._resolve(module, scope, x.dotted)
         return None
+
+    # the questions others ask (`question`); the resolver's own calls go to the methods above
+    resolve_loaded = question(_resolve_loaded)
+    resolve_when = question(_resolve_when)
+    deferred_source = question(_deferred_source)
+    load = question(_load_now)
+    find_module = question(_find_module)
+    lookup = question(_lookup)
+    resolve_import = question(_resolve_import)
+    resolve = question(_resolve)
+    attribute = question(_attribute)
+    class_attribute = question(_class_attribute)
+    class_facts = question(_class_facts)
+    mro = question(_mro)
+    external_bases = question(_external_bases)
+    resolve_expr_name = question(_resolve_expr_name)
