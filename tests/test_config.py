@@ -203,8 +203,9 @@ def test_gitignore_matches_like_git(tmp_path: Path) -> None:
 
 def test_src_roots_name_namespace_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # No __init__.py anywhere. Without `src`, shim.py is module `shim` and its `from .db import`
-    # means a top-level `db`: the first of two files named db.py, the wrong one. Declaring
-    # src/ as the import root names them app.core.shim and app.core.db.
+    # means a top-level `db`, a name two files have: the one next to shim.py is taken (the
+    # resolver prefers the nearest of files with one name). Declaring src/ as the import root
+    # names them app.core.shim and app.core.db, with no ambiguity left.
     for pkg, body in (("aaa", "return object()"), ("app", "return Session()")):
         (tmp_path / "src" / pkg / "core").mkdir(parents=True)
         (tmp_path / "src" / pkg / "core" / "db.py").write_text(
@@ -216,7 +217,8 @@ def test_src_roots_name_namespace_packages(tmp_path: Path, monkeypatch: pytest.M
         "@app.get('/')\ndef index(db=Depends(get_session)):\n    return db\n"
     )
     monkeypatch.chdir(tmp_path)
-    assert check("src", "--select", "FDL101", "--isolated")[0] == 0
+    code, out, _ = check("src", "--select", "FDL101", "--isolated")
+    assert code == 1 and "src/app/core/db.py:5:1: FDL101" in out and "aaa" not in out
     (tmp_path / "pyproject.toml").write_text('[tool.fastapi-deplint]\nsrc = ["src"]\n')
     code, out, _ = check("src", "--select", "FDL101")
     assert code == 1 and "src/app/core/db.py:5:1: FDL101" in out

@@ -3,6 +3,7 @@ the edited files are in are analysed again, and the report is a whole run's."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -109,3 +110,32 @@ def test_a_forked_child_s_joins_count_as_the_run_s(mono: Path, monkeypatch: pyte
     monkeypatch.setattr(rules_parallel, "MIN_MODULES", 0)
     monkeypatch.setattr(rules_parallel, "take_back", lambda ends: None)  # every rule in the child
     assert parts(2) == serial and len(serial) >= len(APPS)
+
+
+def test_services_with_one_package_name_each_link_to_their_own_modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A monorepo whose services each have an `app` package: service b's `from app.deps import
+    get_db` (or `from .deps import`) means b's `app/deps.py`, not the first file of that name.
+    They are then separate parts too."""
+    body = {"a": "    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n", "b": "    return SessionLocal()\n"}
+    for service in ("a", "b"):
+        app = tmp_path / "services" / service / "app"
+        app.mkdir(parents=True)
+        (app / "__init__.py").write_text("")
+        (app / "deps.py").write_text(f"from sqlalchemy.orm import sessionmaker\n\nSessionLocal = sessionmaker()\n\n\ndef get_db():\n{body[service]}")
+        (app / "main.py").write_text(
+            "from fastapi import Depends, FastAPI\nfrom app.deps import get_db\nfrom .deps import get_db as get_db2\n\n"
+            "app = FastAPI()\n\n\n@app.get('/x')\ndef read(db=Depends(get_db), db2=Depends(get_db2)):\n    return {}\n"
+        )
+    monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
+    project = engine.analyse([tmp_path / "services"], Config())
+    used = {route.file: sorted({project.graph.nodes[e.target].file or "" for e in route.param_edges}) for route in project.graph.routes}
+    assert used == {
+        os.path.join(str(tmp_path / "services" / s), "app", "main.py"): [os.path.join(str(tmp_path / "services" / s), "app", "deps.py")]
+        for s in ("a", "b")
+    }
+    findings = engine.run(project, Config()).findings
+    assert [(f.code, Path(f.path).parent.parent.name) for f in findings] == [("FDL101", "b")]
+    groups: dict[int, set[str]] = {}
+    for path, number in parts_of(project.graph).items():
+        groups.setdefault(number, set()).add(Path(path).relative_to(tmp_path / "services").parts[0])
+    assert sorted(map(sorted, groups.values())) == [["a"], ["b"]]

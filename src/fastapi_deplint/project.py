@@ -15,6 +15,7 @@ from typing import Any
 from .discover import iter_python_files
 from .facts.model import ModuleFacts
 from .graph.link import link
+from .graph.resolve import real_name as real_module
 from .graph.model import ProjectGraph
 from .cache import Deferral, DeferralIndex, FactsCache, Stamp, stamp
 from .read_log import logging_reads
@@ -165,8 +166,6 @@ def _under_src_roots(facts: ModuleFacts, src_roots: tuple[str, ...]) -> ModuleFa
     return read_facts(Path(facts.path), facts.path, prescan=True, src_roots=src_roots)  # not cached: rare
 
 
-def real_module(module: str) -> str:
-    return module.split("#", 1)[0]
 
 
 @contextmanager

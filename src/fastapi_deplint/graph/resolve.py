@@ -10,6 +10,7 @@ re-exports through `__init__`, `TYPE_CHECKING`). Names leading outside the proje
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,6 +78,11 @@ Seen = set[tuple[str, str, str]]
 Method = TypeVar("Method", bound=Callable[..., Any])
 
 
+def real_name(key: str) -> str:
+    """A module's name without the `#n` that tells files of one name apart."""
+    return key.split("#", 1)[0]
+
+
 def question(method: Method) -> Method:
     """A method that others call: when the outermost one returns, every module it touched
     is joined (see `components`), so the modules one answer rests on stay in one part."""
@@ -106,6 +112,7 @@ class Resolver:
         self.modules = modules
         self.deferred = deferred or {}
         self._suffix_index: dict[str, list[str]] | None = None
+        self._twin_index: dict[str, list[str]] | None = None
         # while False (`resolve_loaded`), deferred modules are not loaded: the first one reached
         # is remembered in `blocked`
         self.loading = True
@@ -129,7 +136,7 @@ class Resolver:
         index: dict[str, set[str]] = {}
         entries = [(m, f.path) for m, f in self.modules.items()] + [(m, p) for m, (p, _) in self.deferred.items()]
         for key, path in entries:
-            name = key.split("#", 1)[0]
+            name = real_name(key)
             parts = name.split(".")
             for i in range(1, len(parts)):
                 index.setdefault(".".join(parts[i:]), set()).add(key)
@@ -218,11 +225,14 @@ class Resolver:
         return entry[0] if entry is not None else None
 
     # -- modules ------------------------------------------------------------------------------
-    def _find_module(self, name: str) -> str | None:
+    def _find_module(self, name: str, near: str | None = None) -> str | None:
         """The project module for an absolute name; falls back to a unique suffix match so
-        namespace packages and `src/` roots without `__init__.py` still link."""
+        namespace packages and `src/` roots without `__init__.py` still link. `near`: the
+        module that imports it, when several files have this name (see `_nearest`)."""
         if name.split(".", 1)[0] in ALWAYS_EXTERNAL:
             return None
+        if near is not None and name in self._twins():
+            name = self._nearest(name, near)
         if name in self.modules or (name in self.deferred and self._load(name)):
             self._touched.add(name)
             return name
@@ -238,6 +248,39 @@ class Resolver:
             self._touched.add(found)
             return found
         return None
+
+    def _twins(self) -> dict[str, list[str]]:
+        """Module names that several files have (`app.main`, `app.main#2`, ...: each service of
+        a monorepo with its own `app` package), each with its keys in discovery order."""
+        if self._twin_index is None:
+            index: dict[str, list[str]] = {}
+            for key in sorted((*self.modules, *self.deferred), key=lambda k: k.partition("#")[2].zfill(6)):
+                if "#" in key:
+                    name = real_name(key)
+                    index.setdefault(name, [name] if name in self.modules or name in self.deferred else []).append(key)
+            self._twin_index = index
+        return self._twin_index
+
+    def _nearest(self, name: str, near: str) -> str:
+        """Of the files named `name`, the one in the folder nearest the importing module's:
+        service b's `from app.deps import get_db` means service b's `app/deps.py`."""
+        def path(key: str) -> list[str]:
+            facts = self.modules.get(key)
+            found = facts.path if facts is not None else self.deferred_path(key) or ""
+            return os.path.dirname(os.path.abspath(found)).split(os.sep)
+
+        here = path(near)
+
+        def shared(key: str) -> int:
+            n = 0
+            for a, b in zip(path(key), here):
+                if a != b:
+                    break
+                n += 1
+            return n
+
+        twins = self._twins()[name]
+        return max(twins, key=lambda key: (shared(key), -twins.index(key)))
 
     # -- scopes -------------------------------------------------------------------------------
     def scope_chain(self, facts: ModuleFacts, scope: str) -> list[str]:
@@ -275,7 +318,7 @@ class Resolver:
             if found is not None:
                 return found
         for star in facts.star_imports:
-            target_mod = self._find_module(star)
+            target_mod = self._find_module(star, module)
             if target_mod is not None and target_mod != module:
                 if ("*", target_mod, name) in seen:
                     continue
@@ -304,7 +347,7 @@ class Resolver:
                 candidates.append((last.loc[0], RVar(facts.module, scope, last)))
         imported = facts.imports.get(scope, {}).get(name)
         if imported is not None:
-            candidates.append((imported.loc[0], self._resolve_import(imported.module, imported.attr, hops + 1, _seen)))
+            candidates.append((imported.loc[0], self._resolve_import(imported.module, imported.attr, hops + 1, _seen, facts.module)))
         if candidates:
             # the binding written last wins (`try: import x / except: x = None` keeps x importable)
             best = max(candidates, key=lambda c: (c[0], c[1] is not None and not isinstance(c[1], RVar)))
@@ -320,11 +363,11 @@ class Resolver:
                 return RParam(name)
         return None
 
-    def _resolve_import(self, module: str, attr: str | None, hops: int = 0, _seen: Seen | None = None) -> Target:
+    def _resolve_import(self, module: str, attr: str | None, hops: int = 0, _seen: Seen | None = None, near: str | None = None) -> Target:
         if attr is None:
-            found = self._find_module(module)
+            found = self._find_module(module, near)
             return RModule(found) if found is not None else RModule(module)
-        found = self._find_module(module)
+        found = self._find_module(module, near)
         if found is not None:
             seen: Seen = _seen if _seen is not None else set()
             if ("import", found, attr) in seen:  # an import cycle: nothing new down there
@@ -334,17 +377,17 @@ class Resolver:
             target = self._lookup_in_scope(facts, "", attr, hops, seen) if hops <= MAX_HOPS else None
             if target is not None:
                 return target
-            sub = self._find_module(f"{found}.{attr}")
+            sub = self._find_module(f"{real_name(found)}.{attr}", found)
             if sub is not None:
                 return RModule(sub)
             for star in facts.star_imports:
-                star_mod = self._find_module(star)
+                star_mod = self._find_module(star, found)
                 if star_mod is not None and star_mod != found and hops <= MAX_HOPS:
                     t = self._resolve_import(star_mod, attr, hops + 1, seen)
                     if t is not None:
                         return t
             return None
-        sub = self._find_module(f"{module}.{attr}")
+        sub = self._find_module(f"{module}.{attr}", near)
         if sub is not None:
             return RModule(sub)
         return RExternal(f"{module}.{attr}")
@@ -363,7 +406,7 @@ class Resolver:
                     sub = ".".join([head, *rest[:i]])
                     for s in self.scope_chain(facts, scope):
                         if f"<sub>{sub}" in facts.imports.get(s, {}):
-                            target = RModule(self._find_module(sub) or sub)
+                            target = RModule(self._find_module(sub, module) or sub)
                             rest = rest[i:]
                             break
                     if target is not None:
@@ -385,7 +428,7 @@ class Resolver:
                 found = self._lookup_in_scope(self.modules[target.name], "", attr, hops)
                 if found is not None:
                     return found
-                sub = self._find_module(f"{target.name}.{attr}")
+                sub = self._find_module(f"{real_name(target.name)}.{attr}", target.name)
                 return RModule(sub) if sub is not None else None
             sub = self._find_module(f"{target.name}.{attr}")
             if sub is not None:
