@@ -66,7 +66,7 @@ def iter_python_files(
     being opened, as are dangling links (editor lock files `.#x.py`). Explicitly given files are
     always yielded (the user asked for them) unless they are not regular files. Through
     `errors`: unreadable directories, `*.py` symbolic link loops, given paths that are not
-    regular files or directories. `ignored(path, is_dir)` prunes more of the walk
+    regular files or directories. `ignored(absolute_path, is_dir)` prunes more of the walk
     (`.gitignore`, excludes relative to the project root).
     """
     excluded_dir = exclusion_matcher((*DEFAULT_EXCLUDES, *exclude))
@@ -100,16 +100,18 @@ def iter_python_files(
         found: list[tuple[bool, str, os.stat_result]] = []  # (is a link, path, stat)
         walked: set[tuple[int, int]] = {(st.st_dev, st.st_ino)}
         # paths stay strings during the walk (pathlib per entry cost a third of it)
-        stack: list[tuple[str, str]] = [(str(given), "")]
+        # (folder, its path relative to `given`, its absolute path and a separator: `ignored`
+        # takes absolute paths, made here by joining names instead of per entry)
+        stack: list[tuple[str, str, str]] = [(str(given), "", os.path.abspath(given).rstrip(os.sep) + os.sep)]
         while stack:
-            directory, rel_dir = stack.pop()
+            directory, rel_dir, absolute_dir = stack.pop()
             try:
                 with os.scandir(directory) as listing:
                     entries = sorted(listing, key=_name)
             except OSError as exc:
                 report(directory, f"cannot read directory: {_reason(exc)}")
                 continue
-            subdirs: list[tuple[str, str]] = []
+            subdirs: list[tuple[str, str, str]] = []
             for entry in entries:
                 name = entry.name
                 rel = f"{rel_dir}{os.sep}{name}" if rel_dir else name
@@ -118,7 +120,7 @@ def iter_python_files(
                 except OSError:
                     continue  # vanished meanwhile
                 if is_dir:
-                    if excluded_dir(name, rel) or (ignored is not None and ignored(entry.path, True)):
+                    if excluded_dir(name, rel) or (ignored is not None and ignored(absolute_dir + name, True)):
                         continue
                     try:
                         dir_st = entry.stat(follow_symlinks=False)
@@ -126,11 +128,11 @@ def iter_python_files(
                         continue
                     if (dir_st.st_dev, dir_st.st_ino) not in walked:  # bind mounts can loop
                         walked.add((dir_st.st_dev, dir_st.st_ino))
-                        subdirs.append((entry.path, rel))
+                        subdirs.append((entry.path, rel, absolute_dir + name + os.sep))
                     continue
                 if not name.endswith(".py") or excluded_file(name, rel):
                     continue
-                if ignored is not None and ignored(entry.path, False):
+                if ignored is not None and ignored(absolute_dir + name, False):
                     continue
                 try:
                     file_st = os.stat(entry.path)  # follows a symlinked file

@@ -60,8 +60,7 @@ def ignore_predicate(config: Config, paths: Sequence[Path]) -> Callable[[str, bo
     if not gitignores and not (patterns and root is not None):
         return None
 
-    def ignored(path: str, is_dir: bool) -> bool:
-        absolute = os.path.abspath(path)
+    def ignored(absolute: str, is_dir: bool) -> bool:
         if patterns and root is not None:
             try:
                 rel = Path(absolute).relative_to(root).as_posix()
