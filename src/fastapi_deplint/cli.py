@@ -240,17 +240,19 @@ def analyse_part(group: Group, plan: Any, progress: Callable[[str, int, int], No
 
 def parts_to_record(outcome: Outcome) -> dict[str, int] | None:
     """The parts of a project analysed whole (`components`), for later partial runs; None
-    when its findings cannot be told apart by part: an internal error, or a finding in a file
-    no part holds."""
+    when its findings cannot be told apart by part: an internal error, or a finding in (or a
+    read of) a Python file no part holds."""
     from . import engine
     from .components import parts_of
+    from .run_cache import modules_read_in_parts
 
     if outcome.internal_errors or len(outcome.projects) != 1:
         return None
-    parts = parts_of(outcome.projects[0].graph)
+    project = outcome.projects[0]
+    parts = parts_of(project.graph)
     if any(f.code != engine.CANNOT_PARSE and os.path.abspath(f.path) not in parts for f in outcome.everything):
         return None
-    return parts
+    return parts if modules_read_in_parts(project, parts) else None
 
 
 def merge_outcomes(parts: list[Outcome]) -> Outcome:

@@ -71,6 +71,8 @@ class Partial:
         known = self.record.parts.keys() | self.record.parsed.keys()
         if any(p not in self.focus and p in known for p in (*parts, *project.reads)):
             return None
+        if not modules_read_in_parts(project, parts):
+            return None
         if any(p not in self.focus and p not in parts for p in paths):
             return None
         return parts
@@ -159,6 +161,12 @@ class RunSlot:
             {**{p: n for p, n in old.parts.items() if p not in focus}, **{p: first + n for p, n in parts.items()}},
         )
         self.cache.put(self.record_key, record)
+
+
+def modules_read_in_parts(project: Project, parts: dict[str, int]) -> bool:
+    """Whether every Python file of the project that the run read is in some part (a read
+    outside the resolver and the graph would tie findings to a file no part names)."""
+    return all(p in parts for p in project.reads if p in project.deferred or p in project.parsed)
 
 
 def run_slot(settings: list[object], files: list[Path], record_settings: list[object] | None = None) -> RunSlot | None:
