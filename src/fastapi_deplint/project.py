@@ -102,15 +102,16 @@ def build_part(
     wanted = [i for i, a in enumerate(absolute) if a in focus]
     fresh = iter(collect_facts_parallel([files[i] for i in wanted], jobs if jobs is not None else (os.cpu_count() or 1), cache, index=False))
     scanned: list[ModuleFacts] = []
-    for path, a in zip(files, absolute):
-        if a in focus:
-            scanned.append(next(fresh))
-            continue
-        verdict = verdicts.get(a)
-        if verdict is not None:
-            stub = deferred_facts(display_path(path), verdict[0], verdict[1])
-            stub.global_calls = dict(verdict[2])
-            scanned.append(stub)
+    with gc_paused():  # over the parts' facts, collections cost a second on litellm (measured)
+        for path, a in zip(files, absolute):
+            if a in focus:
+                scanned.append(next(fresh))
+                continue
+            verdict = verdicts.get(a)
+            if verdict is not None:
+                stub = deferred_facts(display_path(path), verdict[0], verdict[1])
+                stub.global_calls = dict(verdict[2])
+                scanned.append(stub)
     return _linked(scanned, [], src_roots, cache)
 
 
