@@ -178,14 +178,16 @@ def run_slot(settings: list[object], files: list[Path], record_settings: list[ob
 
     if session_cache() is None:
         return None
-    files = files + manifest_files({os.path.dirname(os.path.abspath(f)) for f in files})
+    cwd = os.getcwd()  # (once: `os.path.abspath` asks for it per path)
+    absolute = [os.path.normpath(os.path.join(cwd, f)) for f in files]
+    manifests = manifest_files({os.path.dirname(a) for a in absolute})
     stamps: Stamps = {}
     text = repr(settings)
     digest = hashlib.blake2b(text.encode(), digest_size=20)
     try:
-        for f in files:
+        for f, a in [*zip(files, absolute), *((m, os.path.normpath(os.path.join(cwd, m))) for m in manifests)]:
             st = os.stat(f)
-            stamps[os.path.abspath(f)] = (st.st_size, st.st_mtime_ns)
+            stamps[a] = (st.st_size, st.st_mtime_ns)
             digest.update(f"\0{f}\0{st.st_size}\0{st.st_mtime_ns}".encode())
     except OSError:
         return None
