@@ -178,11 +178,14 @@ CASES = [
 ]
 
 
-def test_gitignore_matches_like_git(tmp_path: Path) -> None:
+@pytest.mark.parametrize("reinclude", [True, False], ids=["with-reincludes", "without"])
+def test_gitignore_matches_like_git(tmp_path: Path, reinclude: bool) -> None:
+    """Also without `!` lines, where only the last matching line of each kind decides."""
     from fastapi_deplint.gitignore import GitIgnore
 
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    (tmp_path / ".gitignore").write_text(GITIGNORE)
+    text = GITIGNORE if reinclude else "".join(line for line in GITIGNORE.splitlines(True) if not line.startswith("!"))
+    (tmp_path / ".gitignore").write_text(text)
     (tmp_path / "nested").mkdir()
     (tmp_path / "nested" / ".gitignore").write_text("local.py\n!/gen\n")
     (tmp_path / ".git" / "info").mkdir(exist_ok=True)
