@@ -47,6 +47,13 @@ class Project:
         return [f for f in self.facts if f.error is not None]
 
 
+def absolute_paths(paths: Iterable[Path | str]) -> list[str]:
+    """`os.path.abspath` of many paths, asking for the working folder once (`abspath` asks per
+    path: 0.05 s per 9,000 files)."""
+    cwd = os.getcwd()
+    return [os.path.normpath(os.path.join(cwd, p)) for p in paths]
+
+
 def display_path(path: Path) -> str:
     """Paths as the user gave them (relative stays relative)."""
     return os.path.normpath(str(path))
@@ -98,7 +105,7 @@ def build_part(
     paths) read: every other file is taken as deferred, under its last `verdicts` (absolute
     path -> pre-scan; a file without one could not be read or parsed and is left out). Its
     graph holds the parts of the project those files are in (see `run_cache.Partial`)."""
-    absolute = [os.path.abspath(p) for p in files]
+    absolute = absolute_paths(files)
     wanted = [i for i, a in enumerate(absolute) if a in focus]
     fresh = iter(collect_facts_parallel([files[i] for i in wanted], jobs if jobs is not None else (os.cpu_count() or 1), cache, index=False))
     scanned: list[ModuleFacts] = []
@@ -118,8 +125,11 @@ def build_part(
 def _linked(scanned: list[ModuleFacts], errors: list[tuple[str, str]], src_roots: Sequence[str], cache: FactsCache | None) -> Project:
     reads: set[str] = set()
     with gc_paused(), logging_reads(reads):  # the heap is all live facts by now: a collection would only rescan them
-        deferred = {os.path.abspath(f.path): prescan_of(f) for f in scanned if f.deferred and f.error is None}
-        parsed = {os.path.abspath(f.path): prescan_of(f) for f in scanned if not f.deferred and f.error is None}
+        readable = [f for f in scanned if f.error is None]
+        deferred: dict[str, PreScan] = {}
+        parsed: dict[str, PreScan] = {}
+        for absolute, f in zip(absolute_paths(f.path for f in readable), readable):
+            (deferred if f.deferred else parsed)[absolute] = prescan_of(f)
         graph, facts = link_facts(scanned, src_roots, cache)
     # The facts and graph live until the process ends: keep the cyclic GC from rescanning
     # them on every later collection (it cost more than rendering the JSON).
@@ -258,7 +268,7 @@ def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | Non
     todo = list(range(len(names)))
     started_ns = time.time_ns()
     with gc_paused():
-        absolute = [os.path.abspath(p) for p in files] if cache is not None else []
+        absolute = absolute_paths(files) if cache is not None else []
         deferrals = DeferralIndex(cache, os.path.commonpath(absolute)) if cache is not None and files and index else None
         stamps = [_stamp(f) for f in files] if deferrals is not None else []
         if deferrals is not None:

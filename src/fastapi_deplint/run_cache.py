@@ -33,7 +33,7 @@ from typing import Any
 
 from .cache import ResultCache, default_cache_dir, session_cache
 from .components import parts_of
-from .project import PreScan, Project, prescan_of
+from .project import PreScan, Project, absolute_paths, prescan_of
 from .source import read_facts
 
 Stamps = dict[str, tuple[int, int]]  # absolute path -> (size, mtime_ns)
@@ -178,14 +178,13 @@ def run_slot(settings: list[object], files: list[Path], record_settings: list[ob
 
     if session_cache() is None:
         return None
-    cwd = os.getcwd()  # (once: `os.path.abspath` asks for it per path)
-    absolute = [os.path.normpath(os.path.join(cwd, f)) for f in files]
+    absolute = absolute_paths(files)
     manifests = manifest_files({os.path.dirname(a) for a in absolute})
     stamps: Stamps = {}
     text = repr(settings)
     digest = hashlib.blake2b(text.encode(), digest_size=20)
     try:
-        for f, a in [*zip(files, absolute), *((m, os.path.normpath(os.path.join(cwd, m))) for m in manifests)]:
+        for f, a in [*zip(files, absolute), *zip(manifests, absolute_paths(manifests))]:
             st = os.stat(f)
             stamps[a] = (st.st_size, st.st_mtime_ns)
             digest.update(f"\0{f}\0{st.st_size}\0{st.st_mtime_ns}".encode())
