@@ -42,13 +42,14 @@ def check(*args: str) -> str:
 
 
 def spy_parts(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """What each partial run analysed: the files of its parts, or None when it was declined."""
+    """What each partial run analysed: the files of its parts (widened when it reached other
+    parts), or None when it was declined."""
     seen: list[Any] = []
     real = cli.analyse_part
 
     def spy(group: cli.Group, plan: Any, *args: Any) -> Any:
         done = real(group, plan, *args)
-        seen.append(set(plan.focus) if done is not None else None)
+        seen.append(set(done[1].focus) if done is not None else None)
         return done
 
     monkeypatch.setattr(cli, "analyse_part", spy)
@@ -74,7 +75,11 @@ def test_an_edit_re_analyses_only_the_app_it_is_in(mono: Path, monkeypatch: pyte
     assert str((mono / "FDL302" / package("FDL302") / "main.py").resolve()) in focus  # the whole app, not the file alone
 
 
-def test_an_edit_that_joins_two_apps_analyses_the_project_whole(mono: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def parts_named(focus: set[str], mono: Path) -> set[str]:
+    return {Path(p).relative_to(mono.resolve()).parts[0] for p in focus}
+
+
+def test_an_edit_that_joins_two_apps_analyses_both(mono: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen = spy_parts(monkeypatch)
     check("mono")
     main = mono / "FDL101" / package("FDL101") / "main.py"
@@ -83,14 +88,14 @@ def test_an_edit_that_joins_two_apps_analyses_the_project_whole(mono: Path, monk
         + '\n\nfrom app_fdl302.helpers import notify as notify_helper\n\n\n@app.get("/joined")\nasync def joined():\n    notify_helper("x")\n'
     )
     after = check("mono")
-    assert seen == [None]  # the run of FDL101's part reached FDL302's: not used
+    # the run of FDL101's part reached FDL302's, so it ran again over both
+    assert len(seen) == 1 and seen[0] is not None and parts_named(seen[0], mono) == {"FDL101", "FDL302"}
     assert after == whole("mono", monkeypatch=monkeypatch)
-    # the record of that whole run has the two apps in one part: an edit of either is partial again
+    # the record now has the two apps in one part: an edit of either analyses both
     helpers = mono / "FDL302" / package("FDL302") / "helpers.py"
     helpers.write_text(helpers.read_text() + "\n# edited\n")
     assert check("mono") == after
-    focus = seen[-1]
-    assert focus is not None and {Path(p).relative_to(mono.resolve()).parts[0] for p in focus} == {"FDL101", "FDL302"}
+    assert parts_named(seen[-1], mono) == {"FDL101", "FDL302"}
 
 
 def test_a_forked_child_s_joins_count_as_the_run_s(mono: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -214,20 +214,27 @@ def shown(group: Group, findings: list[Finding]) -> list[Finding]:
     return engine.restrict([dataclasses.replace(f) for f in findings], wanted)
 
 
-def analyse_part(group: Group, plan: Any, progress: Callable[[str, int, int], None] | None, needs_graph: frozenset[str]) -> tuple[Outcome, dict[str, int]] | None:
+def analyse_part(group: Group, plan: Any, progress: Callable[[str, int, int], None] | None, needs_graph: frozenset[str]) -> tuple[Outcome, Any, dict[str, int]] | None:
     """Analyse only the parts of `group`'s project that its edited files are in (`plan`, a
-    `run_cache.Partial`) and take the other findings from the record: the outcome and the
-    analysed parts, or None when the project must be analysed whole (the parts reached into
-    others, or the report needs the graph of a finding outside them, see `check`)."""
+    `run_cache.Partial`; once more with the parts it reached, when it reached others) and take
+    the other findings from the record: the outcome, the plan that held and the analysed
+    parts, or None when the project must be analysed whole (the parts kept reaching others,
+    or the report needs the graph of a finding outside them, see `check`)."""
     from . import engine
 
-    project = engine.analyse(group.targets, group.config, progress=progress, found=group.found, part=(plan.verdicts, plan.focus))
-    result = engine.run(project, group.config, progress=progress, jobs=os.cpu_count() or 1)
-    where = {id(f): os.path.abspath(f.path) for f in result.findings}
-    # the files the part could not read are reported by the record (FDL901)
-    own = [f for f in result.findings if f.code != engine.CANNOT_PARSE or where[id(f)] in plan.focus]
-    parts = plan.accepts(project, [where[id(f)] for f in own], result.internal_errors)
-    if parts is None:
+    for _ in range(2):
+        project = engine.analyse(group.targets, group.config, progress=progress, found=group.found, part=(plan.verdicts, plan.focus))
+        result = engine.run(project, group.config, progress=progress, jobs=os.cpu_count() or 1)
+        where = {id(f): os.path.abspath(f.path) for f in result.findings}
+        # the files the part could not read are reported by the record (FDL901)
+        own = [f for f in result.findings if f.code != engine.CANNOT_PARSE or where[id(f)] in plan.focus]
+        parts = plan.accepts(project, [where[id(f)] for f in own], result.internal_errors)
+        if parts is not None:
+            break
+        plan = plan.widened(project)
+        if plan is None:
+            return None
+    else:
         return None
     mine = plan.focus | parts.keys()
     old: Outcome = plan.record.value
@@ -235,7 +242,7 @@ def analyse_part(group: Group, plan: Any, progress: Callable[[str, int, int], No
     if any(f.code in needs_graph for f in shown(group, kept)):
         return None
     everything = sorted(kept + own, key=lambda f: f.sort_key)
-    return Outcome(shown(group, everything), everything, [], old.codes, [project]), parts
+    return Outcome(shown(group, everything), everything, [], old.codes, [project]), plan, parts
 
 
 def parts_to_record(outcome: Outcome) -> dict[str, int] | None:
@@ -422,7 +429,7 @@ def check(
                 edited = keys[i].partial() if keys[i] is not None else None
                 done = analyse_part(groups[i], edited, progress, needs_graph) if edited is not None else None
                 if done is not None:
-                    parts[i], partial[i] = done[0], (edited, done[1])
+                    parts[i], partial[i] = done[0], done[1:]
                     continue
                 parts[i] = analyse(targets, project_mode, make_config, progress, [groups[i]])
         except ConfigError as exc:

@@ -68,14 +68,27 @@ class Partial:
         if internal_errors:
             return None
         parts = parts_of(project.graph)
-        known = self.record.parts.keys() | self.record.parsed.keys()
-        if any(p not in self.focus and p in known for p in (*parts, *project.reads)):
+        if self._reached(project, parts):
             return None
         if not modules_read_in_parts(project, parts):
             return None
         if any(p not in self.focus and p not in parts for p in paths):
             return None
         return parts
+
+    def widened(self, project: Project) -> Partial | None:
+        """After a run of `project` that reached into other parts (an edit that imports from
+        another app): the run of those parts too, or None when it reached none."""
+        reached = self._reached(project, parts_of(project.graph))
+        if not reached or any(p not in self.record.parts for p in reached):
+            return None
+        numbers = {self.record.parts[p] for p in reached}
+        return Partial(self.record, self.focus | {p for p, n in self.record.parts.items() if n in numbers})
+
+    def _reached(self, project: Project, parts: dict[str, int]) -> set[str]:
+        """The files of other parts (or parsed files of none) the run touched or read."""
+        known = self.record.parts.keys() | self.record.parsed.keys()
+        return {p for p in (*parts, *project.reads) if p not in self.focus and p in known}
 
 
 @dataclass
