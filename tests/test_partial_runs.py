@@ -144,3 +144,24 @@ def test_services_with_one_package_name_each_link_to_their_own_modules(tmp_path:
     for path, number in parts_of(project.graph).items():
         groups.setdefault(number, set()).add(Path(path).relative_to(tmp_path / "services").parts[0])
     assert sorted(map(sorted, groups.values())) == [["a"], ["b"]]
+
+
+def test_the_flake8_plugin_analyses_only_the_edited_app(mono: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi_deplint import flake8_plugin
+
+    used: list[Any] = []
+    real = engine.run_part
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        done = real(*args, **kwargs)
+        used.append(parts_named(done[2].focus, mono) if done is not None else None)
+        return done
+
+    monkeypatch.setattr(engine, "run_part", spy)
+    before = flake8_plugin._build(["mono"])
+    helpers = mono / "FDL302" / package("FDL302") / "helpers.py"
+    helpers.write_text(helpers.read_text().replace('requests.post(url, json={"event": "created"})', "return None"))
+    after = flake8_plugin._build(["mono"])
+    assert used == [{"FDL302"}] and after != before
+    monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
+    assert after == flake8_plugin._build(["mono"])

@@ -216,26 +216,16 @@ def shown(group: Group, findings: list[Finding]) -> list[Finding]:
 
 def analyse_part(group: Group, plan: Any, progress: Callable[[str, int, int], None] | None, needs_graph: frozenset[str]) -> tuple[Outcome, Any, dict[str, int]] | None:
     """Analyse only the parts of `group`'s project that its edited files are in (`plan`, a
-    `run_cache.Partial`; once more with the parts it reached, when it reached others) and take
-    the other findings from the record: the outcome, the plan that held and the analysed
-    parts, or None when the project must be analysed whole (the parts kept reaching others,
-    or the report needs the graph of a finding outside them, see `check`)."""
+    `run_cache.Partial`, see `engine.run_part`) and take the other findings from the record:
+    the outcome, the plan that held and the analysed parts, or None when the project must be
+    analysed whole (also when the report needs the graph of a finding outside them, see
+    `check`)."""
     from . import engine
 
-    for _ in range(2):
-        project = engine.analyse(group.targets, group.config, progress=progress, found=group.found, part=(plan.verdicts, plan.focus))
-        result = engine.run(project, group.config, progress=progress, jobs=os.cpu_count() or 1)
-        where = {id(f): os.path.abspath(f.path) for f in result.findings}
-        # the files the part could not read are reported by the record (FDL901)
-        own = [f for f in result.findings if f.code != engine.CANNOT_PARSE or where[id(f)] in plan.focus]
-        parts = plan.accepts(project, [where[id(f)] for f in own], result.internal_errors)
-        if parts is not None:
-            break
-        plan = plan.widened(project)
-        if plan is None:
-            return None
-    else:
+    done = engine.run_part(group.targets, group.config, plan, os.cpu_count() or 1, progress, group.found)
+    if done is None:
         return None
+    project, own, plan, parts = done
     mine = plan.focus | parts.keys()
     old: Outcome = plan.record.value
     kept = [f for f in old.everything if os.path.abspath(f.path) not in mine]
@@ -243,23 +233,6 @@ def analyse_part(group: Group, plan: Any, progress: Callable[[str, int, int], No
         return None
     everything = sorted(kept + own, key=lambda f: f.sort_key)
     return Outcome(shown(group, everything), everything, [], old.codes, [project]), plan, parts
-
-
-def parts_to_record(outcome: Outcome) -> dict[str, int] | None:
-    """The parts of a project analysed whole (`components`), for later partial runs; None
-    when its findings cannot be told apart by part: an internal error, or a finding in (or a
-    read of) a Python file no part holds."""
-    from . import engine
-    from .components import parts_of
-    from .run_cache import modules_read_in_parts
-
-    if outcome.internal_errors or len(outcome.projects) != 1:
-        return None
-    project = outcome.projects[0]
-    parts = parts_of(project.graph)
-    if any(f.code != engine.CANNOT_PARSE and os.path.abspath(f.path) not in parts for f in outcome.everything):
-        return None
-    return parts if modules_read_in_parts(project, parts) else None
 
 
 def merge_outcomes(parts: list[Outcome]) -> Outcome:
@@ -483,6 +456,8 @@ def check(
         left_out = annotate(describe, locate or locator(outcome.projects), budget=None if locate else FIX_REPORT_BYTES, unsafe=exact)
         if any(why.startswith("fix details left out") for why in left_out.values()) and not quiet:
             click.echo(f"note: fix details left out for files after the first {FIX_REPORT_BYTES / 1e6:.1f} MB; `--diff` shows every fix", err=True)
+    from . import engine
+
     for i in fresh + reused:
         if keys[i] is None:
             continue
@@ -490,7 +465,8 @@ def check(
         if i in partial:
             keys[i].put_part(stored, partial[i][0], parts[i].projects[0], partial[i][1])
         elif i in fresh:
-            keys[i].put(stored, project=parts[i].projects[0], parts=parts_to_record(parts[i]))
+            project = parts[i].projects[0]
+            keys[i].put(stored, project=project, parts=engine.parts_to_record(project, parts[i].everything, parts[i].internal_errors))
         else:
             keys[i].put(stored)
 

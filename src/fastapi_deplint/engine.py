@@ -18,7 +18,9 @@ from .config import Config, config_root, src_roots
 from .discover import iter_python_files
 from .facts.model import Class, Function, ModuleFacts, first_line
 from .cache import session_cache
-from .project import PreScan, Project, build_part, build_project, gc_paused
+from .components import parts_of
+from .project import PreScan, Project, absolute_paths, build_part, build_project, gc_paused
+from .run_cache import Partial, modules_read_in_parts
 from .rules import all_rules
 from .rules.base import Context, Finding
 from .rules_parallel import run_rules
@@ -142,6 +144,42 @@ def run(project: Project, config: Config, progress: Progress | None = None, jobs
     to_characters(kept)
     kept.sort(key=lambda f: f.sort_key)
     return Result(dedupe(kept), internal, suppressed)
+
+
+def run_part(
+    paths: Sequence[Path], config: Config, plan: Partial, jobs: int, progress: Progress | None = None, found: Discovered | None = None
+) -> tuple[Project, list[Finding], Partial, dict[str, int]] | None:
+    """Analyse only the parts of the project that `plan` names (`run_cache.Partial`), once
+    more with the parts that run reached when it reached others (an edit that imports from
+    another app): the project, its findings in those parts, the plan that held and the parts
+    it found; None when the project must be analysed whole."""
+    for _ in range(2):
+        project = analyse(paths, config, jobs, progress, found, part=(plan.verdicts, plan.focus))
+        result = run(project, config, progress, jobs)
+        where = absolute_paths(f.path for f in result.findings)
+        # files the parts could not read are the record's to report (FDL901)
+        own = [(f, a) for f, a in zip(result.findings, where) if f.code != CANNOT_PARSE or a in plan.focus]
+        parts = plan.accepts(project, [a for _, a in own], result.internal_errors)
+        if parts is not None:
+            return project, [f for f, _ in own], plan, parts
+        widened = plan.widened(project)
+        if widened is None:
+            return None
+        plan = widened
+    return None
+
+
+def parts_to_record(project: Project, findings: list[Finding], internal_errors: list[str]) -> dict[str, int] | None:
+    """The parts of a project analysed whole (`components`), for later partial runs; None
+    when its findings cannot be told apart by part: an internal error, or a finding in (or a
+    read of) a Python file no part holds."""
+    if internal_errors:
+        return None
+    parts = parts_of(project.graph)
+    paths = absolute_paths(f.path for f in findings if f.code != CANNOT_PARSE)
+    if any(p not in parts for p in paths) or not modules_read_in_parts(project, parts):
+        return None
+    return parts
 
 
 def dedupe(findings: list[Finding]) -> list[Finding]:

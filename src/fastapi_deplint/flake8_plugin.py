@@ -73,14 +73,27 @@ def _build(paths: list[str]) -> Findings:
         return cached
     main = multiprocessing.parent_process() is None  # a (daemonic) flake8 worker may not fork
     jobs = (os.cpu_count() or 1) if main else 1
+    plan = slot.partial() if slot is not None else None
+    done = engine.run_part(roots, config, plan, jobs, found=found) if plan is not None else None
+    if slot is not None and done is not None:  # only the edited parts were analysed again
+        project, own, plan, parts = done
+        mine = {_norm(p) for p in plan.focus | parts.keys()}  # (keys are real paths)
+        by_file = {path: entries for path, entries in plan.record.value.items() if path not in mine}
+        _add(by_file, own)
+        slot.put_part(by_file, plan, project, parts)
+        return by_file
     project = engine.analyse(roots, config, jobs=jobs, found=found)
     result = engine.run(project, config, jobs=jobs)
-    by_file: Findings = {}
-    for f in result.findings:
-        by_file.setdefault(_norm(f.path), []).append((f.line, f.col, f"{f.code} {f.message}"))
+    by_file = {}
+    _add(by_file, result.findings)
     if slot is not None:
-        slot.put(by_file, project=project)
+        slot.put(by_file, project=project, parts=engine.parts_to_record(project, result.findings, result.internal_errors))
     return by_file
+
+
+def _add(by_file: Findings, findings: list[Any]) -> None:
+    for f in findings:
+        by_file.setdefault(_norm(f.path), []).append((f.line, f.col, f"{f.code} {f.message}"))
 
 
 def _share(findings: Findings) -> None:
