@@ -22,6 +22,15 @@ ROOT = Path(__file__).resolve().parent.parent
 NEW_LEAK = "\n\ndef get_second_file():\n    return open('other.txt')\n"
 
 
+def add_second_leak(proj: Path) -> None:
+    """An edit with a new finding: a second leaking dependency and a route that uses it."""
+    database = proj / "app" / "database.py"
+    database.write_text(database.read_text() + NEW_LEAK)
+    main_py = proj / "app" / "main.py"
+    main_py.write_text(main_py.read_text() + "\n\nfrom .database import get_second_file  # noqa: E402\n\n\n"
+                       "@app.get('/second')\ndef second(f=Depends(get_second_file)):\n    return 1\n")
+
+
 def check(*args: str) -> str:
     result = CliRunner().invoke(main, ["check", "--output-format", "concise", "--exit-zero", *args])
     assert result.exit_code == 0, result.output
@@ -43,11 +52,7 @@ def test_a_warm_run_reports_what_the_cold_run_did_and_an_edit_is_seen(proj: Path
     assert list((tmp_path / "cache").glob("*/runs/*")), "the run was not stored"
     assert check("app") == cold
     assert check("app", "--no-cache") == cold
-    database = proj / "app" / "database.py"
-    database.write_text(database.read_text() + NEW_LEAK)
-    main_py = proj / "app" / "main.py"
-    main_py.write_text(main_py.read_text() + "\n\nfrom .database import get_second_file  # noqa: E402\n\n\n"
-                       "@app.get('/second')\ndef second(f=Depends(get_second_file)):\n    return 1\n")
+    add_second_leak(proj)
     edited = check("app")
     assert edited != cold and "get_second_file" in edited
     assert edited == check("app", "--no-cache")
@@ -69,11 +74,7 @@ def test_the_flake8_plugin_reuses_a_run_and_sees_an_edit(proj: Path, tmp_path: P
     assert flake8("app") == cold
     assert flake8("-j", "2", "app") == cold
     assert [(p.stat().st_ino, p.stat().st_mtime_ns) for p in runs] == stored  # hits: not written again
-    database = proj / "app" / "database.py"
-    database.write_text(database.read_text() + NEW_LEAK)
-    main_py = proj / "app" / "main.py"
-    main_py.write_text(main_py.read_text() + "\n\nfrom .database import get_second_file  # noqa: E402\n\n\n"
-                       "@app.get('/second')\ndef second(f=Depends(get_second_file)):\n    return 1\n")
+    add_second_leak(proj)
     edited = flake8("app")
     assert edited != cold and any("get_second_file" in line for line in edited)
     os.environ["FASTAPI_DEPLINT_NO_CACHE"] = "1"
