@@ -159,10 +159,10 @@ def run_part(
         where = absolute_paths(f.path for f in result.findings)
         # files the parts could not read are the record's to report (FDL901)
         own = [(f, a) for f, a in zip(result.findings, where) if f.code != CANNOT_PARSE or a in plan.focus]
-        parts = plan.accepts(project, [a for _, a in own], result.internal_errors)
-        if parts is not None:
+        parts = parts_of(project.graph)
+        if plan.accepts(project, parts, [a for _, a in own], result.internal_errors):
             return project, [f for f, _ in own], plan, parts
-        widened = plan.widened(project)
+        widened = plan.widened(project, parts)
         if widened is None:
             return None
         plan = widened

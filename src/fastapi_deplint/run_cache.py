@@ -17,10 +17,11 @@ they cost a `stat` per file and a re-scan of the edited files instead of a whole
   each re-scanned to the same verdict, reuses the result. Any added or removed file means a
   full run.
 - An edit of a sensitive file analyses again only the parts of the project (`components`)
-  the edited files are in (`Partial`): the other files are taken as deferred under their
-  recorded verdicts, and their findings are the record's. When the run of the parts reaches
-  into another part (a new import of it), or reports outside them, it is not used: the
-  project is analysed whole.
+  the edited files are in (`Partial`, `engine.run_part`): the other files are taken as
+  deferred under their recorded verdicts, and their findings are the record's. When the run
+  of the parts reaches into another part (a new import of it), it runs once more with that
+  part; when it still reaches further, or reports outside its parts, the project is
+  analysed whole.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 from .cache import ResultCache, default_cache_dir, session_cache
-from .components import parts_of
 from .project import PreScan, Project, absolute_paths, prescan_of
 from .source import read_facts
 
@@ -61,25 +61,21 @@ class Partial:
     def verdicts(self) -> dict[str, PreScan]:
         return {**self.record.deferred, **self.record.parsed}
 
-    def accepts(self, project: Project, paths: list[str], internal_errors: list[str]) -> dict[str, int] | None:
-        """The parts of the run of `project` (absolute path -> part), when the run kept to the
-        files of `focus` and to files no part touched before; `paths`: where its findings are
-        (absolute). None when the project must be analysed whole."""
-        if internal_errors:
-            return None
-        parts = parts_of(project.graph)
-        if self._reached(project, parts):
-            return None
-        if not modules_read_in_parts(project, parts):
-            return None
-        if any(p not in self.focus and p not in parts for p in paths):
-            return None
-        return parts
+    def accepts(self, project: Project, parts: dict[str, int], paths: list[str], internal_errors: list[str]) -> bool:
+        """Whether the run of `project`, which found `parts` (`components.parts_of`), kept to
+        the files of `focus` and to files no part touched before; `paths`: where its findings
+        are (absolute)."""
+        return not (
+            internal_errors
+            or self._reached(project, parts)
+            or not modules_read_in_parts(project, parts)
+            or any(p not in self.focus and p not in parts for p in paths)
+        )
 
-    def widened(self, project: Project) -> Partial | None:
+    def widened(self, project: Project, parts: dict[str, int]) -> Partial | None:
         """After a run of `project` that reached into other parts (an edit that imports from
         another app): the run of those parts too, or None when it reached none."""
-        reached = self._reached(project, parts_of(project.graph))
+        reached = self._reached(project, parts)
         if not reached or any(p not in self.record.parts for p in reached):
             return None
         numbers = {self.record.parts[p] for p in reached}
@@ -100,6 +96,7 @@ class RunSlot:
     record_key: str  # the settings that decide the findings
     stamps: Stamps
     reused: RunRecord | None = None  # set when `get` answered from the record
+    _verdicts: dict[str, bool] = field(default_factory=dict)  # `_same_verdict`'s answers
 
     def get(self) -> Any:
         """The result of a run over exactly this tree, or the recorded result of an earlier one
@@ -138,13 +135,18 @@ class RunSlot:
             return False  # a file came or went: module names and imports may resolve anew
         return all(record.stamps[p] == s or self._same_verdict(record, p) for p, s in self.stamps.items())
 
-    @staticmethod
-    def _same_verdict(record: RunRecord, path: str) -> bool:
-        """A file no finding can depend on, edited so that the pre-scan still defers it alike."""
-        if path in record.sensitive or path not in record.deferred:
-            return False
-        now = read_facts(Path(path), path, prescan=True)  # the pre-scan alone: read, never parsed
-        return now.deferred and now.error is None and prescan_of(now) == record.deferred[path]
+    def _same_verdict(self, record: RunRecord, path: str) -> bool:
+        """A file no finding can depend on, edited so that the pre-scan still defers it alike
+        (asked by `get`, then by `partial`: each file is read once)."""
+        known = self._verdicts.get(path)
+        if known is None:
+            if path in record.sensitive or path not in record.deferred:
+                known = False
+            else:
+                now = read_facts(Path(path), path, prescan=True)  # the pre-scan alone: read, never parsed
+                known = now.deferred and now.error is None and prescan_of(now) == record.deferred[path]
+            self._verdicts[path] = known
+        return known
 
     def put(self, value: Any, project: Project | None = None, parts: dict[str, int] | None = None) -> None:
         """Store `value` for this tree, and the record a later run compares its tree with:
