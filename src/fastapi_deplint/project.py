@@ -15,7 +15,6 @@ from typing import Any
 from .discover import iter_python_files
 from .facts.model import ModuleFacts
 from .graph.link import link
-from .graph.resolve import real_name as real_module
 from .graph.model import ProjectGraph
 from .cache import Deferral, DeferralIndex, FactsCache, Stamp, stamp
 from .read_log import logging_reads

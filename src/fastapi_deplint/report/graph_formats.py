@@ -6,7 +6,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..graph.model import Edge, Node, ProjectGraph, Route
-from ..project import Project, real_module
+from ..graph.resolve import real_name
+from ..project import Project
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -26,7 +27,7 @@ def _loc_line(node: Node) -> int | None:
 
 
 def endpoint_key(route: Route) -> str:
-    return f"{real_module(route.module)}.{route.qualname}"
+    return f"{real_name(route.module)}.{route.qualname}"
 
 
 def graph_json(project: Project) -> dict[str, Any]:
