@@ -112,7 +112,7 @@ def test_a_forked_child_s_joins_count_as_the_run_s(mono: Path, monkeypatch: pyte
         return {frozenset(p) for p in found.values()}
 
     serial = parts(1)
-    monkeypatch.setattr(rules_parallel, "MIN_MODULES", 0)
+    monkeypatch.setattr(rules_parallel, "MIN_GRAPH", 0)
     monkeypatch.setattr(rules_parallel, "take_back", lambda ends: None)  # every rule in the child
     assert parts(2) == serial and len(serial) >= len(APPS)
 

@@ -27,7 +27,7 @@ def findings(path: Path, jobs: int) -> list[tuple[str, int, int, str, str]]:
 def test_two_processes_find_what_one_does(folder: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
     serial = findings(ROOT / folder, 1)
-    monkeypatch.setattr(rules_parallel, "MIN_MODULES", 0)
+    monkeypatch.setattr(rules_parallel, "MIN_GRAPH", 0)
     assert findings(ROOT / folder, 2) == serial
     assert serial and rules_parallel._shared is None
 
@@ -38,7 +38,7 @@ def test_the_child_hands_over_the_modules_it_could_not_read(tmp_path: Path, monk
     rule (the child's share) parses it on demand and finds it broken: the parent must still
     report FDL901 for it, as a serial run does."""
     monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
-    monkeypatch.setattr(rules_parallel, "MIN_MODULES", 0)
+    monkeypatch.setattr(rules_parallel, "MIN_GRAPH", 0)
     (tmp_path / "helpers.py").write_text("import time\n\n\ndef pause():\n    time.sleep(1)\n\n\ndef broken(:\n    pass\n")
     (tmp_path / "main.py").write_text(
         "from fastapi import FastAPI\nfrom helpers import pause\n\napp = FastAPI()\n\n\n"

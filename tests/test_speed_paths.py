@@ -310,7 +310,7 @@ def test_a_forked_child_s_reads_count_as_the_run_s(monkeypatch: pytest.MonkeyPat
     config = Config(select=["ALL"])
     serial = engine.analyse([ROOT / "examples"], config, jobs=1)
     engine.run(serial, config, jobs=1)
-    monkeypatch.setattr(rules_parallel, "MIN_MODULES", 0)
+    monkeypatch.setattr(rules_parallel, "MIN_GRAPH", 0)
     monkeypatch.setattr(rules_parallel, "take_back", lambda ends: None)  # every rule in the child
     forked = engine.analyse([ROOT / "examples"], config, jobs=1)
     engine.run(forked, config, jobs=2)

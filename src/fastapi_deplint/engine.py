@@ -98,7 +98,7 @@ def analyse(
     part: tuple[dict[str, PreScan], set[str]] | None = None,
 ) -> Project:
     """Build the project under `paths` the way `config` says (`found`: its files, if known;
-    `part`: only the parts of it that these files are in, see `project.build_part`)."""
+    `part`: verdicts, and the files to read again, see `project.build_part`)."""
     found = found if found is not None else discover(paths, config)
     files, errors = found.files, list(found.errors)
     if progress is not None:
@@ -154,7 +154,7 @@ def run_part(
     another app): the project, its findings in those parts, the plan that held and the parts
     it found; None when the project must be analysed whole."""
     for _ in range(2):
-        project = analyse(paths, config, jobs, progress, found, part=(plan.verdicts, plan.focus))
+        project = analyse(paths, config, jobs, progress, found, part=(plan.verdicts, plan.reading))
         result = run(project, config, progress, jobs)
         where = absolute_paths(f.path for f in result.findings)
         # files the parts could not read are the record's to report (FDL901)

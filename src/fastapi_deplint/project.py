@@ -94,23 +94,23 @@ def build_project(
 def build_part(
     files: Sequence[Path],
     verdicts: dict[str, PreScan],
-    focus: set[str],
+    read: set[str],
     jobs: int | None = None,
     *,
     src_roots: Sequence[str] = (),
     cache: FactsCache | None = None,
 ) -> Project:
-    """The project as `build_project` sees it, with only the files in `focus` (absolute
-    paths) read: every other file is taken as deferred, under its last `verdicts` (absolute
-    path -> pre-scan; a file without one could not be read or parsed and is left out). Its
-    graph holds the parts of the project those files are in (see `run_cache.Partial`)."""
+    """The project as `build_project` sees it, with only the files in `read` (absolute paths)
+    read: every other file is taken as deferred, under its last `verdicts` (absolute path ->
+    pre-scan; a file without one could not be read or parsed and is left out). Its graph
+    holds the parts of the project the files read are in (see `run_cache.Partial`)."""
     absolute = absolute_paths(files)
-    wanted = [i for i, a in enumerate(absolute) if a in focus]
+    wanted = [i for i, a in enumerate(absolute) if a in read]
     fresh = iter(collect_facts_parallel([files[i] for i in wanted], jobs if jobs is not None else (os.cpu_count() or 1), cache, index=False))
     scanned: list[ModuleFacts] = []
     with gc_paused():  # over the parts' facts, collections cost a second on litellm (measured)
         for path, a in zip(files, absolute):
-            if a in focus:
+            if a in read:
                 scanned.append(next(fresh))
                 continue
             verdict = verdicts.get(a)

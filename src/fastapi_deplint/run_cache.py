@@ -56,10 +56,17 @@ class Partial:
 
     record: RunRecord
     focus: set[str]  # the files of those parts (absolute paths)
+    edited: set[str]  # the files whose stamps changed
 
     @property
     def verdicts(self) -> dict[str, PreScan]:
         return {**self.record.deferred, **self.record.parsed}
+
+    @property
+    def reading(self) -> set[str]:
+        """The files of `focus` to read again: the edited ones and those parsed up front; the
+        others were deferred and are unchanged, so their recorded verdict stands."""
+        return {p for p in self.focus if p in self.edited or p in self.record.parsed or p not in self.record.deferred}
 
     def accepts(self, project: Project, parts: dict[str, int], paths: list[str], internal_errors: list[str]) -> bool:
         """Whether the run of `project`, which found `parts` (`components.parts_of`), kept to
@@ -79,7 +86,7 @@ class Partial:
         if not reached or any(p not in self.record.parts for p in reached):
             return None
         numbers = {self.record.parts[p] for p in reached}
-        return Partial(self.record, self.focus | {p for p, n in self.record.parts.items() if n in numbers})
+        return Partial(self.record, self.focus | {p for p, n in self.record.parts.items() if n in numbers}, self.edited)
 
     def _reached(self, project: Project, parts: dict[str, int]) -> set[str]:
         """The files of other parts (or parsed files of none) the run touched or read."""
@@ -118,17 +125,19 @@ class RunSlot:
         record = self.cache.get(self.record_key)
         if not isinstance(record, RunRecord) or not record.parts or record.stamps.keys() != self.stamps.keys():
             return None
-        edited: set[int] = set()
+        edited: set[str] = set()
+        numbers: set[int] = set()
         for path, stamp in self.stamps.items():
             if record.stamps[path] == stamp:
                 continue
+            edited.add(path)
             if path in record.parts:
-                edited.add(record.parts[path])
+                numbers.add(record.parts[path])
             elif not self._same_verdict(record, path):
                 return None
-        if not edited:
+        if not numbers:
             return None
-        return Partial(record, {p for p, n in record.parts.items() if n in edited})
+        return Partial(record, {p for p, n in record.parts.items() if n in numbers}, edited)
 
     def _still_valid(self, record: RunRecord) -> bool:
         if record.stamps.keys() != self.stamps.keys():
