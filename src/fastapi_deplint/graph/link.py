@@ -48,6 +48,15 @@ def _lit_str(x: X | None) -> str | None:
     return x.value if isinstance(x, Lit) and isinstance(x.value, str) else None
 
 
+def _looks_routed(path: object, owner: str) -> bool:
+    """Whether a decorator's first argument can be a route's path on an object we cannot
+    resolve: routed paths start with "/" (or are "" under a prefix); an app's `webhooks`
+    router takes bare names. `mock.patch("pkg.mod")` is not a route."""
+    if not isinstance(path, str):
+        return False
+    return path == "" or path.startswith("/") or owner.rpartition(".")[2] == "webhooks"
+
+
 class Linker:
     def __init__(self, modules: dict[str, ModuleFacts], deferred: dict[str, tuple[str, Loader]] | None = None) -> None:
         self.modules = modules
@@ -664,6 +673,8 @@ class Linker:
         if router_id is None:
             if not isinstance(path_x, Lit) and not (isinstance(path_x, Opaque) and path_x.kind == "fstring"):
                 return
+            if isinstance(path_x, Lit) and not _looks_routed(path_x.value, owner):
+                return  # `@mock.patch("pkg.mod")`
             if isinstance(self.resolve(module, scope, owner.split(".")[0]), (RFunc, RClass, RModule)):
                 return
             router_id = self.unknown_router(module, scope, owner_x)
