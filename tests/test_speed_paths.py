@@ -150,6 +150,15 @@ def test_settings_are_part_of_the_run_key(proj: Path) -> None:
         (b"from fastapi import HTTPException\n\ndef helper():\n    raise HTTPException(404)\n", False),
         (b"@mock.patch('pkg.mod.thing')\ndef test_x(m): ...\n", False),
         (b"import requests\n", False),
+        (b"app = fastapi.FastAPI (title='x')\n", True),
+        (b"class Api(FastAPI):\n    pass\n", True),
+        (b"def setup(app: FastAPI) -> None: ...\n", True),
+        (b"user = Security(get_user, scopes=['me'])\n", True),
+        (b'"""Read more in the FastAPI docs."""\nfrom fastapi import FastAPI\n', False),
+        (b'EXPECTED = {"info": {"title": "FastAPI", "version": "0.1.0"}}\n', False),
+        (b"raise FastAPIError('x')\n", False),
+        (b"MIDDLEWARE = ['django.middleware.security.SecurityMiddleware']\n", False),
+        (b"headers['Strict-Transport-Security'] = 'max-age=1'\nraise TemplateSecurityError(x)\n", False),
     ],
 )
 def test_the_prescan_keeps_files_that_can_declare_graph_parts(source: bytes, relevant: bool) -> None:
