@@ -181,13 +181,19 @@ def _under_src_roots(facts: ModuleFacts, src_roots: tuple[str, ...]) -> ModuleFa
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Parsing allocates millions of short-lived AST nodes that trigger the cyclic GC over and
-    over (measured: a third of extraction time). Trees and facts are freed by refcounting."""
+    over (measured: a third of extraction time). Trees and facts are freed by refcounting.
+
+    On the way out everything still alive moves to the permanent generation (`gc.freeze`):
+    the facts built inside live until the process ends, and the first collection after a
+    plain `gc.enable()` scanned all of them as young objects (0.59 s after the facts phase
+    and 0.19 s after the rules on the benchmark corpus, measured with `gc.callbacks`)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            gc.freeze()
             gc.enable()
 
 
