@@ -34,6 +34,13 @@ class DefaultToCheck(click.Group):
         return super().parse_args(ctx, args)
 
 
+# Set by `run`: the process ends with `os._exit`, so what `check` analysed may stay alive to
+# the end. Freeing a large project object by object as `check` returned cost 0.27 s on the
+# benchmark corpus (after the rules, before the report was written).
+_hard_exit = False
+_kept_until_exit: list[Any] = []
+
+
 def fail(message: str) -> NoReturn:
     click.echo(f"fastapi-deplint: error: {message}", err=True)
     sys.exit(2)
@@ -51,6 +58,8 @@ def run() -> NoReturn:
     benchmark corpus after everything was written (mypy leaves the same way). Every pool has
     been shut down by then and output is flushed here; an unexpected error still ends
     normally, with its traceback."""
+    global _hard_exit
+    _hard_exit = True
     try:
         main()
         code = 0
@@ -411,6 +420,8 @@ def check(
             if progress is not None:
                 progress.stop()
     outcome = merge_outcomes(parts)
+    if _hard_exit:
+        _kept_until_exit.append(outcome)
     new_findings = {id(f) for i in fresh + reused for f in parts[i].findings}  # (a partial part's old ones too)
     findings = outcome.findings
     for message in outcome.internal_errors:
