@@ -146,6 +146,32 @@ def test_services_with_one_package_name_each_link_to_their_own_modules(tmp_path:
     assert sorted(map(sorted, groups.values())) == [["a"], ["b"]]
 
 
+def test_copies_side_by_side_link_modules_found_by_their_path_to_their_own_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder without `__init__.py` makes its modules known by the file name alone; an
+    import names them by their path (`pkg.deps.db`), found by its tail. With two copies of the
+    project side by side (a monorepo's vendored copies, a v1/v2 tree) that tail is in both:
+    each copy's import means its own file. It found none (and lost most of litellm's
+    findings when the benchmark corpus was analysed twice over)."""
+    body = {"a": "    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n", "b": "    return SessionLocal()\n"}
+    for copy in ("a", "b"):
+        pkg = tmp_path / copy / "pkg"
+        (pkg / "deps").mkdir(parents=True)
+        (pkg / "__init__.py").write_text("")
+        (pkg / "deps" / "db.py").write_text(f"from sqlalchemy.orm import sessionmaker\n\nSessionLocal = sessionmaker()\n\n\ndef get_db():\n{body[copy]}")
+        (pkg / "main.py").write_text(
+            "from fastapi import Depends, FastAPI\nfrom pkg.deps.db import get_db\n\n"
+            "app = FastAPI()\n\n\n@app.get('/x')\ndef read(db=Depends(get_db)):\n    return {}\n"
+        )
+    monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
+    project = engine.analyse([tmp_path], Config())
+    used = {route.file: sorted({project.graph.nodes[e.target].file or "" for e in route.param_edges}) for route in project.graph.routes}
+    assert used == {
+        os.path.join(str(tmp_path / c), "pkg", "main.py"): [os.path.join(str(tmp_path / c), "pkg", "deps", "db.py")] for c in ("a", "b")
+    }
+    findings = engine.run(project, Config()).findings
+    assert [(f.code, Path(f.path).relative_to(tmp_path).parts[0]) for f in findings] == [("FDL101", "b")]
+
+
 def test_the_flake8_plugin_analyses_only_the_edited_app(mono: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from fastapi_deplint import flake8_plugin
 

@@ -241,6 +241,8 @@ class Resolver:
         if self._suffix_index is None:
             self._suffix_index = self._build_suffix_index()
         candidates = self._suffix_index.get(name, [])
+        if len(candidates) > 1 and near is not None:
+            candidates = self._nearest_of(candidates, near)
         if len(candidates) != 1:
             return None
         found = candidates[0]
@@ -264,6 +266,22 @@ class Resolver:
     def _nearest(self, name: str, near: str) -> str:
         """Of the files named `name`, the one in the folder nearest the importing module's:
         service b's `from app.deps import get_db` means service b's `app/deps.py`."""
+        twins = self._twins()[name]
+        shared = self._shared_folders(near)
+        return max(twins, key=lambda key: (shared(key), -twins.index(key)))
+
+    def _nearest_of(self, candidates: list[str], near: str) -> list[str]:
+        """The one candidate nearest the importing module (the only one with the longest
+        shared folder), or all of them when that does not single one out. A name found by
+        its tail in two copies of a project side by side (`a/src/pkg/...`, `b/src/pkg/...`,
+        folders without `__init__.py`) means the importer's own copy."""
+        shared = self._shared_folders(near)
+        depths = [shared(key) for key in candidates]
+        best = max(depths)
+        return [candidates[depths.index(best)]] if depths.count(best) == 1 else candidates
+
+    def _shared_folders(self, near: str) -> Callable[[str], int]:
+        """How many leading folders a module's file shares with `near`'s."""
         def path(key: str) -> list[str]:
             facts = self.modules.get(key)
             found = facts.path if facts is not None else self.deferred_path(key) or ""
@@ -279,8 +297,7 @@ class Resolver:
                 n += 1
             return n
 
-        twins = self._twins()[name]
-        return max(twins, key=lambda key: (shared(key), -twins.index(key)))
+        return shared
 
     # -- scopes -------------------------------------------------------------------------------
     def scope_chain(self, facts: ModuleFacts, scope: str) -> list[str]:
