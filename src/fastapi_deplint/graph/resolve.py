@@ -113,6 +113,9 @@ class Resolver:
         self.deferred = deferred or {}
         self._suffix_index: dict[str, list[str]] | None = None
         self._twin_index: dict[str, list[str]] | None = None
+        self._nearest_memo: dict[tuple[str, str], str] = {}  # (name, importer) -> twin key
+        self._tail_memo: dict[tuple[str, str], str] = {}  # (name, importer) -> key found by a tail, or ""
+        self._folders: dict[str, list[str]] = {}  # module key -> its file's folders
         # while False (`resolve_loaded`), deferred modules are not loaded: the first one reached
         # is remembered in `blocked`
         self.loading = True
@@ -242,7 +245,7 @@ class Resolver:
             self._suffix_index = self._build_suffix_index()
         candidates = self._suffix_index.get(name, [])
         if len(candidates) > 1 and near is not None:
-            candidates = self._nearest_of(candidates, near)
+            candidates = self._nearest_of(name, candidates, near)
         if len(candidates) != 1:
             return None
         found = candidates[0]
@@ -265,27 +268,39 @@ class Resolver:
 
     def _nearest(self, name: str, near: str) -> str:
         """Of the files named `name`, the one in the folder nearest the importing module's:
-        service b's `from app.deps import get_db` means service b's `app/deps.py`."""
-        twins = self._twins()[name]
-        shared = self._shared_folders(near)
-        return max(twins, key=lambda key: (shared(key), -twins.index(key)))
+        service b's `from app.deps import get_db` means service b's `app/deps.py`. Memoised:
+        in a tree of copies every module has twins and resolution asks this for every import
+        (the benchmark corpus twice over: rules 2.7x the time of once before)."""
+        found = self._nearest_memo.get((name, near))
+        if found is None:
+            twins = self._twins()[name]
+            shared = self._shared_folders(near)
+            found = self._nearest_memo[(name, near)] = max(twins, key=lambda key: (shared(key), -twins.index(key)))
+        return found
 
-    def _nearest_of(self, candidates: list[str], near: str) -> list[str]:
+    def _nearest_of(self, name: str, candidates: list[str], near: str) -> list[str]:
         """The one candidate nearest the importing module (the only one with the longest
         shared folder), or all of them when that does not single one out. A name found by
         its tail in two copies of a project side by side (`a/src/pkg/...`, `b/src/pkg/...`,
-        folders without `__init__.py`) means the importer's own copy."""
-        shared = self._shared_folders(near)
-        depths = [shared(key) for key in candidates]
-        best = max(depths)
-        return [candidates[depths.index(best)]] if depths.count(best) == 1 else candidates
+        folders without `__init__.py`) means the importer's own copy. Memoised (see
+        `_nearest`)."""
+        found = self._tail_memo.get((name, near))
+        if found is None:
+            shared = self._shared_folders(near)
+            depths = [shared(key) for key in candidates]
+            best = max(depths)
+            found = self._tail_memo[(name, near)] = candidates[depths.index(best)] if depths.count(best) == 1 else ""
+        return [found] if found else candidates
 
     def _shared_folders(self, near: str) -> Callable[[str], int]:
         """How many leading folders a module's file shares with `near`'s."""
         def path(key: str) -> list[str]:
-            facts = self.modules.get(key)
-            found = facts.path if facts is not None else self.deferred_path(key) or ""
-            return os.path.dirname(os.path.abspath(found)).split(os.sep)
+            folders = self._folders.get(key)
+            if folders is None:
+                facts = self.modules.get(key)
+                found = facts.path if facts is not None else self.deferred_path(key) or ""
+                folders = self._folders[key] = os.path.dirname(os.path.abspath(found)).split(os.sep)
+            return folders
 
         here = path(near)
 
