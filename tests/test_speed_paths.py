@@ -3,6 +3,7 @@ and the textual tests that decide whether a deferred module is parsed."""
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 
 from fastapi_deplint.cli import main
 from fastapi_deplint.facts.text import function_texts
-from fastapi_deplint.project import build_project
+from fastapi_deplint.project import build_project, gc_paused
 from fastapi_deplint.source import is_relevant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -364,3 +365,13 @@ def test_a_cache_hit_from_a_copy_elsewhere_keeps_its_own_path(tmp_path: Path) ->
     second = sorted((tmp_path / "two").rglob("*.py"))
     facts = collect_facts_parallel(second, 2, cache)
     assert [f.path for f in facts] == [display_path(p) for p in second]
+
+
+def test_what_is_built_while_the_gc_is_paused_is_not_scanned_as_young_afterwards() -> None:
+    """Facts live to the end of the run: left in the youngest generation, the first collection
+    after `gc.enable()` scanned all of them (0.6 s on the benchmark corpus). They are frozen."""
+    before = gc.get_freeze_count()
+    with gc_paused():
+        kept = [[i] for i in range(20_000)]  # (lists are always tracked; small dicts are not)
+    assert gc.isenabled()
+    assert gc.get_freeze_count() - before >= len(kept)
