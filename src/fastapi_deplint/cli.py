@@ -41,6 +41,11 @@ _hard_exit = False
 _kept_until_exit: list[Any] = []
 
 
+def keep_until_exit(analysed: Any) -> None:
+    if _hard_exit:
+        _kept_until_exit.append(analysed)
+
+
 def fail(message: str) -> NoReturn:
     click.echo(f"fastapi-deplint: error: {message}", err=True)
     sys.exit(2)
@@ -128,6 +133,7 @@ def graph(paths: tuple[Path, ...], fmt: str, exclude: tuple[str, ...], configs: 
     except ConfigError as exc:
         fail(str(exc))
     project = engine.analyse(list(paths), config)
+    keep_until_exit(project)
     if fmt == "json":
         click.echo(graph_formats.render_json(project))
     elif fmt == "mermaid":
@@ -420,8 +426,7 @@ def check(
             if progress is not None:
                 progress.stop()
     outcome = merge_outcomes(parts)
-    if _hard_exit:
-        _kept_until_exit.append(outcome)
+    keep_until_exit(outcome)
     new_findings = {id(f) for i in fresh + reused for f in parts[i].findings}  # (a partial part's old ones too)
     findings = outcome.findings
     for message in outcome.internal_errors:
