@@ -172,6 +172,23 @@ def test_copies_side_by_side_link_modules_found_by_their_path_to_their_own_copy(
     assert [(f.code, Path(f.path).relative_to(tmp_path).parts[0]) for f in findings] == [("FDL101", "b")]
 
 
+def test_copies_side_by_side_resolve_an_attribute_of_a_namespace_package_in_their_own_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`import pkg` (a folder without `__init__.py`) then `Depends(pkg.db.get_db)`: `pkg.db`
+    is found by its tail, in both copies; each route means its own copy's `get_db` (b's skips
+    its cleanup when the route raises: FDL102 in b only). It resolved to nothing."""
+    body = {"a": "    db = 1\n    try:\n        yield db\n    finally:\n        pass\n", "b": "    db = 1\n    yield db\n    db.close()\n"}
+    for copy in ("a", "b"):
+        (tmp_path / copy / "pkg").mkdir(parents=True)
+        (tmp_path / copy / "pkg" / "db.py").write_text(f"def get_db():\n{body[copy]}")
+        (tmp_path / copy / "main.py").write_text(
+            "from fastapi import Depends, FastAPI\nimport pkg\n\napp = FastAPI()\n\n\n@app.get('/x')\ndef read(db=Depends(pkg.db.get_db)):\n    return {}\n"
+        )
+    monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
+    project = engine.analyse([tmp_path], Config())
+    findings = engine.run(project, Config()).findings
+    assert [(f.code, Path(f.path).relative_to(tmp_path).parts[0]) for f in findings] == [("FDL102", "b")]
+
+
 def test_the_flake8_plugin_analyses_only_the_edited_app(mono: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from fastapi_deplint import flake8_plugin
 

@@ -446,12 +446,14 @@ class Resolver:
             if target is None:
                 return None
         for attr in rest:
-            target = self._attribute(target, attr, hops + 1)
+            target = self._attribute(target, attr, hops + 1, module)
             if target is None:
                 return None
         return target
 
-    def _attribute(self, target: Target, attr: str, hops: int = 0) -> Target:
+    def _attribute(self, target: Target, attr: str, hops: int = 0, near: str | None = None) -> Target:
+        """`target.attr`; `near`: the module that wrote it (a submodule of a namespace package
+        is that module's copy, see `_find_module`)."""
         if hops > MAX_HOPS or target is None:
             return None
         if isinstance(target, RModule):
@@ -462,7 +464,7 @@ class Resolver:
                     return found
                 sub = self._find_module(f"{real_name(target.name)}.{attr}", target.name)
                 return RModule(sub) if sub is not None else None
-            sub = self._find_module(f"{target.name}.{attr}")
+            sub = self._find_module(f"{target.name}.{attr}", near)
             if sub is not None:
                 return RModule(sub)
             return RExternal(f"{target.name}.{attr}")
