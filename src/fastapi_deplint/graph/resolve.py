@@ -113,8 +113,7 @@ class Resolver:
         self.deferred = deferred or {}
         self._suffix_index: dict[str, list[str]] | None = None
         self._twin_index: dict[str, list[str]] | None = None
-        self._nearest_memo: dict[tuple[str, str], str] = {}  # (name, importer) -> twin key
-        self._tail_memo: dict[tuple[str, str], str] = {}  # (name, importer) -> key found by a tail, or ""
+        self._closest_memo: dict[tuple[str, str, str], list[str]] = {}  # see `_closest`
         self._folders: dict[str, list[str]] = {}  # module key -> its file's folders
         # while False (`resolve_loaded`), deferred modules are not loaded: the first one reached
         # is remembered in `blocked`
@@ -268,51 +267,48 @@ class Resolver:
 
     def _nearest(self, name: str, near: str) -> str:
         """Of the files named `name`, the one in the folder nearest the importing module's:
-        service b's `from app.deps import get_db` means service b's `app/deps.py`. Memoised:
-        in a tree of copies every module has twins and resolution asks this for every import
-        (the benchmark corpus twice over: rules 2.7x the time of once before)."""
-        found = self._nearest_memo.get((name, near))
-        if found is None:
-            twins = self._twins()[name]
-            shared = self._shared_folders(near)
-            found = self._nearest_memo[(name, near)] = max(twins, key=lambda key: (shared(key), -twins.index(key)))
-        return found
+        service b's `from app.deps import get_db` means service b's `app/deps.py` (on a tie,
+        the first found)."""
+        return self._closest("twin", name, self._twins()[name], near)[0]
 
     def _nearest_of(self, name: str, candidates: list[str], near: str) -> list[str]:
         """The one candidate nearest the importing module (the only one with the longest
         shared folder), or all of them when that does not single one out. A name found by
         its tail in two copies of a project side by side (`a/src/pkg/...`, `b/src/pkg/...`,
-        folders without `__init__.py`) means the importer's own copy. Memoised (see
-        `_nearest`)."""
-        found = self._tail_memo.get((name, near))
+        folders without `__init__.py`) means the importer's own copy."""
+        closest = self._closest("tail", name, candidates, near)
+        return closest if len(closest) == 1 else candidates
+
+    def _closest(self, kind: str, name: str, candidates: list[str], near: str) -> list[str]:
+        """The candidates whose files share the most leading folders with `near`'s, in their
+        order. Memoised per (kind, name, importer): in a tree of copies every module has
+        twins and resolution asks for every import (the benchmark corpus twice over: rules
+        2.7x the time of once before)."""
+        found = self._closest_memo.get((kind, name, near))
         if found is None:
-            shared = self._shared_folders(near)
+            here = self._folders_of(near)
+
+            def shared(key: str) -> int:
+                n = 0
+                for a, b in zip(self._folders_of(key), here):
+                    if a != b:
+                        break
+                    n += 1
+                return n
+
             depths = [shared(key) for key in candidates]
             best = max(depths)
-            found = self._tail_memo[(name, near)] = candidates[depths.index(best)] if depths.count(best) == 1 else ""
-        return [found] if found else candidates
+            found = self._closest_memo[(kind, name, near)] = [key for key, depth in zip(candidates, depths) if depth == best]
+        return found
 
-    def _shared_folders(self, near: str) -> Callable[[str], int]:
-        """How many leading folders a module's file shares with `near`'s."""
-        def path(key: str) -> list[str]:
-            folders = self._folders.get(key)
-            if folders is None:
-                facts = self.modules.get(key)
-                found = facts.path if facts is not None else self.deferred_path(key) or ""
-                folders = self._folders[key] = os.path.dirname(os.path.abspath(found)).split(os.sep)
-            return folders
-
-        here = path(near)
-
-        def shared(key: str) -> int:
-            n = 0
-            for a, b in zip(path(key), here):
-                if a != b:
-                    break
-                n += 1
-            return n
-
-        return shared
+    def _folders_of(self, key: str) -> list[str]:
+        """The folders of a module's file (cached)."""
+        folders = self._folders.get(key)
+        if folders is None:
+            facts = self.modules.get(key)
+            found = facts.path if facts is not None else self.deferred_path(key) or ""
+            folders = self._folders[key] = os.path.dirname(os.path.abspath(found)).split(os.sep)
+        return folders
 
     # -- scopes -------------------------------------------------------------------------------
     def scope_chain(self, facts: ModuleFacts, scope: str) -> list[str]:
