@@ -27,7 +27,9 @@ looks like auth (`verify_key`, `check_permissions`, `RoleChecker`...).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
+from collections.abc import Callable
 
 from ..config import Config
 from ..facts.model import Call, Function, Lit, Name, X
@@ -368,9 +370,15 @@ class AuthIndex:
 
 def is_public(config: Config, route: Route, paths: list[str]) -> bool:
     """Public by design: a `public-routes` pattern matches the endpoint name or every path."""
-    patterns = [p.lower() for p in [*config.public_routes, *config.extend_public_routes]]
-    name = route.function.name.lower()
-    if any(fnmatch.fnmatchcase(name, p) for p in patterns):
+    matches = _public_matcher(tuple(config.public_routes), tuple(config.extend_public_routes))
+    if matches(route.function.name.lower()):
         return True
-    return bool(paths) and all(any(fnmatch.fnmatchcase(path.lower(), p) for p in patterns) for path in paths)
+    return bool(paths) and all(matches(path.lower()) for path in paths)
 
+
+@functools.lru_cache(maxsize=8)
+def _public_matcher(*patterns: tuple[str, ...]) -> Callable[[str], object]:
+    """One regex for all `public-routes` patterns (fnmatch, case-insensitive): testing each
+    pattern with `fnmatchcase` cost FastAPI's sdist 0.1 s, 150,000 calls for 1,400 routes."""
+    shapes = [fnmatch.translate(p.lower()) for group in patterns for p in group]
+    return re.compile("|".join(f"(?:{s})" for s in shapes) or "(?!)").match

@@ -93,7 +93,7 @@ class OverrideNotCleared(Rule):
     code = "FDL601"
     name = "override-not-cleared"
     summary = "Clear the override after the test (fixture teardown, `finally`, or `patch.dict`)."
-    cost = 2
+    cost = 4
 
     def __init__(self) -> None:
         self._modules: dict[str, TestModule | None] = {}
