@@ -17,7 +17,10 @@ from click.testing import CliRunner
 from fastapi_deplint.cli import main
 from fastapi_deplint.facts.text import function_texts
 from fastapi_deplint.project import build_project, gc_paused
+from fastapi_deplint import source
+from fastapi_deplint.rules._blocking import ASESSION, _may_block, _plain_class_only
 from fastapi_deplint.source import is_relevant
+from fixture_harness import actual, fixture_dirs
 
 ROOT = Path(__file__).resolve().parent.parent
 NEW_LEAK = "\n\ndef get_second_file():\n    return open('other.txt')\n"
@@ -173,6 +176,53 @@ def test_function_texts_cut_a_function_out_of_a_module() -> None:
     assert len(texts) == 2
     assert b"time.sleep" in texts[0] and b"other" not in texts[0]
     assert texts[1].strip().endswith(b"return 1")
+
+
+@pytest.mark.parametrize("root", fixture_dirs(), ids=lambda p: p.name)
+def test_deferring_modules_finds_what_parsing_every_module_finds(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The textual tests may parse a deferred module for nothing, but must never rule out one
+    whose facts would give a finding: every fixture, pre-scan on and off, same findings."""
+    deferred = actual(root)
+    monkeypatch.setattr(source, "is_relevant", lambda data: True)
+    assert actual(root) == deferred
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "verdict"),
+    [
+        (b"import requests\ndef f(u):\n    requests.get(u)\n", "f", True),
+        (b"def f(db: Session):\n    db.query(X).all()\n", "f", True),  # a type word of the method's kind
+        (b"async def f(db: AsyncSession):\n    await db.execute(q)\n    d = {}\n    d.get(1)\n", "f", "kinds"),
+        (b"def f(x):\n    x.commit()\n", "f", "kinds"),  # blocks only if the caller hands it a session
+        (b"from .db import (\n    SessionLocal,\n)\ndef f():\n    db = SessionLocal()\n    db.commit()\n", "f", True),
+        (b"def f(resp):\n    data = resp.json()\n    return data.get('k')\n", "f", "kinds"),
+        (b"client = Redis()\ndef f(k):\n    return client.get(k)\n", "f", True),  # a module-level value
+        (b"def g():\n    time.sleep(1)\n", "f", "kinds"),  # no such function
+    ],
+)
+def test_may_block_names_the_kinds_a_helper_needs_to_block(text: bytes, name: str, verdict: object) -> None:
+    got = _may_block(text, name)
+    assert got is True if verdict is True else isinstance(got, frozenset) and ASESSION not in got
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        (b"from pydantic import BaseModel\nclass Form(BaseModel):\n    x: int\n", True),
+        (b"from pydantic import (\n    Field,\n    BaseModel,\n)\nclass Form(BaseModel):\n    x: int\n", True),
+        (b"class Form:\n    x: int\n", True),
+        (b"from enum import Enum\nclass Form(str, Enum):\n    A = 1\n", True),
+        (b"from app.db import BaseModel\nclass Form(BaseModel):\n    x: int\n", False),  # a project base
+        (b"class Form(str, Enum):\n    A = 1\n", False),  # `Enum` from nowhere
+        (b"from sqlalchemy.orm import Session\nclass Form(Session):\n    pass\n", False),
+        (b"from .models import Form\n", False),  # a re-export
+        (b"from .models import *\nclass Form:\n    pass\n", False),
+        (b"class Form:\n    pass\nForm = Session\n", False),
+        (b"class object(Session): pass\nclass Form(object): pass\n", False),
+    ],
+)
+def test_a_plain_class_is_no_reason_to_parse_its_module(text: bytes, plain: bool) -> None:
+    assert _plain_class_only(text, "Form") is plain
 
 
 def test_a_route_module_without_fastapi_names_joins_the_graph(tmp_path: Path) -> None:

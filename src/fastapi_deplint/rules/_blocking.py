@@ -285,7 +285,7 @@ class Kinds:
             return None
         if not isinstance(ann, Name):
             return None
-        t = self.r.resolve_when(module, scope, ann.dotted, may_define_kind)
+        t = self.r.resolve_when(module, scope, ann.dotted, may_define_kind(ann.dotted))
         if isinstance(t, RExternal):
             return TYPE_KINDS.get(t.dotted)
         if isinstance(t, RClass):
@@ -744,31 +744,104 @@ _BARE = re.compile(rb"(?<![\w.])(?:%s)\s*\(" % _alternatives({d.rsplit(".", 1)[-
 _FROM_LIBRARY = re.compile(rb"^[ \t]*from[ \t]+(?:%s)\b" % _alternatives(_LIBRARIES), re.MULTILINE)
 _CONSTRUCTORS = {d.rsplit(".", 1)[-1] for d in (*CALL_KINDS, *TYPE_KINDS)} | set(FILE_OPENERS)
 # a method that blocks on a value of a blocking kind (`.query(`, `.commit(`, `.read_text(`)
-_KIND_METHOD = re.compile(rb"\.(?:%s)\s*\(" % _alternatives({m for m in KIND_METHODS if m.isidentifier()}))
+_KIND_METHOD = re.compile(rb"\.(%s)\s*\(" % _alternatives({m for m in KIND_METHODS if m.isidentifier()}))
 _KIND_WORD = re.compile(rb"\b(?:%s)\b" % _alternatives(_CONSTRUCTORS))
 # a module-level value of a blocking kind (`redis_client = Redis(...)`)
-_GLOBAL_VALUE = re.compile(rb"^[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*[\w.]*\b(?:%s)\s*\(" % _alternatives(_CONSTRUCTORS), re.MULTILINE)
+_GLOBAL_VALUE = re.compile(rb"^[A-Za-z_]\w*[ \t]*(?::[^=\n]*)?=[ \t]*[\w.]*\b(%s)\s*\(" % _alternatives(_CONSTRUCTORS), re.MULTILINE)
 _TYPE_WORDS = tuple(sorted({k.rsplit(".", 1)[-1].encode() for k in TYPE_KINDS}))
 
 
-def may_block(callee: str, passes_values: bool) -> Callable[[bytes], bool]:
+def _word_kinds() -> dict[bytes, frozenset[str]]:
+    kinds: dict[bytes, set[str]] = {}
+    for dotted, kind in (*CALL_KINDS.items(), *TYPE_KINDS.items()):
+        kinds.setdefault(dotted.rsplit(".", 1)[-1].encode(), set()).add(kind)
+    return {word: frozenset(k) for word, k in kinds.items()}
+
+
+def _sources() -> dict[str, frozenset[str]]:
+    """kind -> the kinds whose values can turn into it (`TRANSITIONS`, any number of steps)."""
+    result: dict[str, set[str]] = {k: {k} for k in BLOCKING_METHODS}
+    changed = True
+    while changed:
+        changed = False
+        for (before, _), after in TRANSITIONS.items():
+            for found in result.values():
+                if after in found and before not in found:
+                    found.add(before)
+                    changed = True
+    return {k: frozenset(v) for k, v in result.items()}
+
+
+# which kinds a constructor's name makes (`Session`: a SQLAlchemy or a requests session); a type
+# may be named bare (`db: Session`), a maker only makes anything when called (`boto3.client(`:
+# the word alone is every variable called `client`)
+_WORD_KINDS = _word_kinds()
+_TYPE_WORD = re.compile(rb"\b(%s)\b" % _alternatives({w.decode() for w in _TYPE_WORDS}))
+_CALL_WORD = re.compile(rb"\b(%s)\s*\(" % _alternatives({w.decode() for w in _WORD_KINDS} - {w.decode() for w in _TYPE_WORDS}))
+_SOURCES = _sources()
+
+
+def may_block(callee: str, passed: Callable[[], frozenset[str]]) -> Callable[[bytes], bool]:
     """Test of a module's text: may the function `callee` names make a blocking call? It may
-    when its text calls a blocking function or constructor, or a blocking method (`.query(`)
-    on something that can be of a blocking kind: a value of a blocking kind the caller hands
-    it (`passes_values`), a value its own text types or builds (`db: Session`, `Path(...)`), or
-    a module-level value built by a blocking constructor (`client = Redis(...)`)."""
+    when its text calls a blocking function or constructor, or a method that blocks on a value
+    of some kind (`.query(` on a session) where its text can hold a value of that kind: one it
+    types or builds (`db: Session`, `Path(...)`), a module-level value (`client = Redis(...)`),
+    or one the caller hands it (`passed`: the kinds of the call's arguments, asked only then).
+    `AsyncSession` and `.get(` on a dict are no reason to parse a module."""
     name = callee.rsplit(".", 1)[-1]
-    return lambda data: _may_block(data, name, passes_values)
+
+    def test(data: bytes) -> bool:
+        verdict = _may_block(data, name)
+        return verdict if isinstance(verdict, bool) else not verdict.isdisjoint(passed())
+
+    return test
 
 
 @functools.lru_cache(maxsize=4096)  # one helper is called from many routes
-def _may_block(data: bytes, name: str, passes_values: bool) -> bool:
+def _may_block(data: bytes, name: str) -> bool | frozenset[str]:
+    """True, False, or the kinds an argument must have for the function to block."""
+    wanted: set[str] = set()
     for text in function_texts(data, name):
         if _STRONG.search(text) or (_BARE.search(text) and _FROM_LIBRARY.search(data)):
             return True
-        if _KIND_METHOD.search(text) and (passes_values or _KIND_WORD.search(text) or _GLOBAL_VALUE.search(data)):
+        methods = {m.decode() for m in _KIND_METHOD.findall(text)}
+        if not methods:
+            continue
+        sources = frozenset().union(*(_SOURCES[k] for k, blocking in BLOCKING_METHODS.items() if methods & blocking))
+        words = {*_TYPE_WORD.findall(text), *_CALL_WORD.findall(text), *_global_values(data)}
+        if any(not sources.isdisjoint(_WORD_KINDS.get(w, ())) for w in words):
             return True
-    return False  # no such function here (a class, a re-export): nothing a helper check can use
+        if sources and _receiver_from_call(text, data, methods):
+            return True  # `db = SessionLocal()` then `db.commit()`: the kind is known once parsed
+        wanted |= sources
+    return frozenset(wanted)  # empty: no such function here (a class, a re-export), or it cannot block
+
+
+_RECEIVER = re.compile(rb"(?<![\w.])([A-Za-z_]\w*)\.(\w+)\s*\(")
+
+
+def _receiver_from_call(text: bytes, data: bytes, methods: set[str]) -> bool:
+    """Is a blocking-method receiver a local bound from a call of a module-level name
+    (`db = SessionLocal()` with `SessionLocal` imported, `with make_client() as c`)? Its kind
+    then rests on what that callee gives. Calls on other locals (`data = resp.json()`) and on
+    builtins give no kind."""
+    receivers = {r for r, m in _RECEIVER.findall(text) if m.decode() in methods} - {b"self", b"cls"}
+    for name in receivers:
+        bound = rb"(?:^[ \t]*%s[ \t]*(?::[^=\n]*)?=[ \t]*(?:await[ \t]+)?|\bwith[ \t]+(?:await[ \t]+)?)([A-Za-z_]\w*)[\w.]*[ \t]*\([^\n]*?(?=\n|$)" % name
+        for match in re.finditer(bound, text, re.MULTILINE):
+            head = match.group(1)
+            if match.group(0).lstrip().startswith(b"with") and not re.search(rb"\bas[ \t]+%s\b" % name, match.group(0)):
+                continue
+            if head.decode() in BUILTIN_NAMES or re.search(rb"^[ \t]+%s[ \t]*(?::[^=\n]*)?=" % head, text, re.MULTILINE):
+                continue  # a builtin, or a local of this function
+            if _import_sources(data, head) or re.search(rb"^%s[ \t]*(?::[^=\n]*)?=" % head, data, re.MULTILINE):
+                return True  # imported or module-level
+    return False
+
+
+@functools.lru_cache(maxsize=256)
+def _global_values(data: bytes) -> frozenset[bytes]:
+    return frozenset(_GLOBAL_VALUE.findall(data))
 
 
 def may_make_kind(callee: str) -> Callable[[bytes], bool]:
@@ -778,8 +851,11 @@ def may_make_kind(callee: str) -> Callable[[bytes], bool]:
     name = callee.rsplit(".", 1)[-1]
 
     def test(data: bytes) -> bool:
-        if name[:1].isupper() and may_define_kind(data):
-            return True
+        if name[:1].isupper():
+            if _plain_class_only(data, name):
+                return False  # a plain class: its instances are of no kind
+            if _mentions_type_word(data):
+                return True
         texts = list(function_texts(data, name))
         if texts:
             return any(_KIND_WORD.search(text) for text in texts)
@@ -788,10 +864,73 @@ def may_make_kind(callee: str) -> Callable[[bytes], bool]:
     return test
 
 
-def may_define_kind(data: bytes) -> bool:
-    """Test of a module's text: may it define a type of a blocking kind (`class DB(Session)`,
-    `SessionDep = Annotated[Session, ...]`)?"""
+def may_define_kind(dotted: str) -> Callable[[bytes], bool]:
+    """Test of a module's text: may the type `dotted` names be of a blocking kind here
+    (`class DB(Session)`, `SessionDep = Annotated[Session, ...]`, a re-export)? Not when the
+    module only defines it as a plain class (`class UserForm(BaseModel)`)."""
+    name = dotted.rsplit(".", 1)[-1]
+    return lambda data: _mentions_type_word(data) and not _plain_class_only(data, name)
+
+
+def _mentions_type_word(data: bytes) -> bool:
     return any(word in data for word in _TYPE_WORDS)
+
+
+# bases that make a class nothing a blocking kind can be: builtins (unless the module rebinds
+# them) and classes imported from these modules
+_PLAIN_BASES: dict[str, tuple[bytes, ...]] = {
+    **dict.fromkeys(("object", "str", "int", "Exception"), ()),
+    "BaseModel": (b"pydantic",),
+    **dict.fromkeys(("Enum", "IntEnum", "StrEnum"), (b"enum",)),
+    **dict.fromkeys(("TypedDict", "NamedTuple", "Protocol"), (b"typing", b"typing_extensions")),
+    "ABC": (b"abc",),
+}
+_CLASS_HEADER = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*(?:\(([^()]*)\))?[ \t]*:", re.MULTILINE)
+
+
+def _plain_class_only(data: bytes, name: str) -> bool:
+    """Is every definition of `name` in the module a class with plain bases (`class Form:`,
+    `class Form(BaseModel):` with `BaseModel` from pydantic), and nothing else binds it (no
+    import, assignment, `import *`)? Then no value of that type is of a blocking kind."""
+    if b"import *" in data or _bound_otherwise(data, name.encode()):
+        return False
+    found = False
+    for match in _CLASS_HEADER.finditer(data):
+        if match.group(1) != name.encode():
+            continue
+        found = True
+        for part in (match.group(2) or b"").split(b","):
+            base = part.strip()
+            if not base or b"=" in base or base.partition(b"[")[0] in (b"Generic", b"Protocol"):
+                continue  # `metaclass=...`, `total=False`, type parameters
+            if not _plain_base(data, base):
+                return False
+    return found
+
+
+def _bound_otherwise(data: bytes, name: bytes) -> bool:
+    """Imported, aliased, assigned or a bare statement (anything but `class name` or a call)."""
+    pattern = rb"(?:\bas[ \t]+|^[ \t]*|\bimport[ \t][^\n]*\b)%s\b(?![ \t]*\()" % re.escape(name)
+    return re.search(pattern, data, re.MULTILINE) is not None
+
+
+def _import_sources(data: bytes, name: bytes) -> list[bytes]:
+    """The modules `name` is imported from (`from m import a, name`, also parenthesised over
+    lines; `import name` gives `name`)."""
+    pattern = rb"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+)?import[ \t]+(?:\([^)]*|[^\n(]*)\b%s\b" % re.escape(name)
+    return [m or name for m in re.findall(pattern, data, re.MULTILINE)]
+
+
+def _plain_base(data: bytes, base: bytes) -> bool:
+    allowed = _PLAIN_BASES.get(base.decode("ascii", "replace"))
+    if allowed is None:
+        return False
+    imported = _import_sources(data, base)
+    if not allowed:  # a builtin: plain unless the module binds the name
+        return not imported and not _bound_otherwise(data, base) and re.search(rb"^[ \t]*class[ \t]+%s\b" % base, data, re.M) is None
+    return bool(imported) and all(m.split(b".", 1)[0] in allowed for m in imported) and re.search(
+        rb"\bas[ \t]+%s\b|^[ \t]*class[ \t]+%s\b|^[ \t]*%s[ \t]*(?::|=(?!=))" % (base, base, base), data, re.MULTILINE
+    ) is None
 
 
 def resolved_function(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from ..facts import detail
@@ -216,7 +216,7 @@ class BlockingCallInAsync(Rule):
         caller: Target,
     ) -> tuple[str, str, Blocking] | None:
         """A sync project function called here that blocks: (its name, module, first blocking call)."""
-        hit = resolved_function(graph, scope.module, scope, call.callee, may_block(call.callee, any(n in scope.params for n in call.arg_names)))
+        hit = resolved_function(graph, scope.module, scope, call.callee, may_block(call.callee, _passed(scope, call)))
         if hit is None:
             return None
         module, helper = hit
@@ -296,7 +296,7 @@ class BlockingCallInAsync(Rule):
         targets: dict[tuple[str, str], Target],
         helpers: dict[tuple[str, str], Target],
     ) -> None:
-        hit = resolved_function(graph, scope.module, scope, call.callee, may_block(call.callee, any(n in scope.params for n in call.arg_names)))
+        hit = resolved_function(graph, scope.module, scope, call.callee, may_block(call.callee, _passed(scope, call)))
         if hit is not None and hit[1].is_async and hit[1] is not scope.fn:
             self._add_helper(graph, kinds, scope, call, hit[0], hit[1], caller, targets, helpers)
 
@@ -346,6 +346,12 @@ class BlockingCallInAsync(Rule):
                 continue
             stack.extend(ast.iter_child_nodes(n))
         return f", or declare the {target.kind} `def` (FastAPI then runs it in the threadpool)"
+
+
+def _passed(scope: Scope, call: CallSite) -> Callable[[], frozenset[str]]:
+    """The kinds of the parameters a call hands its function."""
+
+    return lambda: frozenset(scope.params[n] for n in call.arg_names if n in scope.params)
 
 
 def _memoised_in_global(fn: Function) -> bool:
