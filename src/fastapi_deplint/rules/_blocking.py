@@ -820,23 +820,36 @@ def _may_block(data: bytes, name: str) -> bool | frozenset[str]:
 _RECEIVER = re.compile(rb"(?<![\w.])([A-Za-z_]\w*)\.(\w+)\s*\(")
 
 
+_ASSIGNED_CALL = re.compile(rb"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=[ \t]*(?:await[ \t]+)?([A-Za-z_]\w*)[\w.]*[ \t]*\(", re.MULTILINE)
+_WITH_LINE = re.compile(rb"^[ \t]*(?:async[ \t]+)?with[ \t][^\n]*", re.MULTILINE)
+_CALL_HEAD = re.compile(rb"(?<![\w.])([A-Za-z_]\w*)[\w.]*[ \t]*\(")
+_AS_NAME = re.compile(rb"\bas[ \t]+([A-Za-z_]\w*)")
+_ASSIGNED = re.compile(rb"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
+
+
 def _receiver_from_call(text: bytes, data: bytes, methods: set[str]) -> bool:
     """Is a blocking-method receiver a local bound from a call of a module-level name
     (`db = SessionLocal()` with `SessionLocal` imported, `with make_client() as c`)? Its kind
     then rests on what that callee gives. Calls on other locals (`data = resp.json()`) and on
     builtins give no kind."""
     receivers = {r for r, m in _RECEIVER.findall(text) if m.decode() in methods} - {b"self", b"cls"}
-    for name in receivers:
-        bound = rb"(?:^[ \t]*%s[ \t]*(?::[^=\n]*)?=[ \t]*(?:await[ \t]+)?|\bwith[ \t]+(?:await[ \t]+)?)([A-Za-z_]\w*)[\w.]*[ \t]*\([^\n]*?(?=\n|$)" % name
-        for match in re.finditer(bound, text, re.MULTILINE):
-            head = match.group(1)
-            if match.group(0).lstrip().startswith(b"with") and not re.search(rb"\bas[ \t]+%s\b" % name, match.group(0)):
-                continue
-            if head.decode() in BUILTIN_NAMES or re.search(rb"^[ \t]+%s[ \t]*(?::[^=\n]*)?=" % head, text, re.MULTILINE):
-                continue  # a builtin, or a local of this function
-            if _import_sources(data, head) or re.search(rb"^%s[ \t]*(?::[^=\n]*)?=" % head, data, re.MULTILINE):
-                return True  # imported or module-level
-    return False
+    if not receivers:
+        return False
+    heads = [head for name, head in _ASSIGNED_CALL.findall(text) if name in receivers]
+    for line in _WITH_LINE.findall(text):
+        if receivers.intersection(_AS_NAME.findall(line)):
+            heads += _CALL_HEAD.findall(line)
+    if not heads:
+        return False
+    local = set(_ASSIGNED.findall(text.split(b"\n", 1)[-1]))  # assigned in the body
+    module_level = _imports(data).keys() | _module_names(data)
+    return any(h.decode() not in BUILTIN_NAMES and h not in local and h in module_level for h in heads)
+
+
+@functools.lru_cache(maxsize=256)
+def _module_names(data: bytes) -> frozenset[bytes]:
+    """Names assigned at module level (`SessionLocal = sessionmaker(...)`)."""
+    return frozenset(re.findall(rb"^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", data, re.MULTILINE))
 
 
 @functools.lru_cache(maxsize=256)
@@ -910,15 +923,40 @@ def _plain_class_only(data: bytes, name: str) -> bool:
 
 def _bound_otherwise(data: bytes, name: bytes) -> bool:
     """Imported, aliased, assigned or a bare statement (anything but `class name` or a call)."""
-    pattern = rb"(?:\bas[ \t]+|^[ \t]*|\bimport[ \t][^\n]*\b)%s\b(?![ \t]*\()" % re.escape(name)
-    return re.search(pattern, data, re.MULTILINE) is not None
+    for match in re.finditer(rb"\b%s\b" % re.escape(name), data):
+        before = data[data.rfind(b"\n", 0, match.start()) + 1 : match.start()]
+        if before.strip() and not before.rstrip().endswith(b" as") and b"import" not in before:
+            continue  # used inside a line (`class name`, `x = name(...)`, `f(name)`)
+        if not re.match(rb"[ \t]*\(", data[match.end() : match.end() + 64]):
+            return True
+    return False
 
 
 def _import_sources(data: bytes, name: bytes) -> list[bytes]:
-    """The modules `name` is imported from (`from m import a, name`, also parenthesised over
-    lines; `import name` gives `name`)."""
-    pattern = rb"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+)?import[ \t]+(?:\([^)]*|[^\n(]*)\b%s\b" % re.escape(name)
-    return [m or name for m in re.findall(pattern, data, re.MULTILINE)]
+    """The modules `name` is imported from (`from m import a, name as x` binds `x`; `import
+    a.b` binds `a`)."""
+    return _imports(data).get(name, [])
+
+
+_FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.MULTILINE)
+_PLAIN_IMPORT = re.compile(rb"^[ \t]*import[ \t]+([^\n]*)", re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=256)
+def _imports(data: bytes) -> dict[bytes, list[bytes]]:
+    table: dict[bytes, list[bytes]] = {}
+    for source, names in _FROM_IMPORT.findall(data):
+        for part in names.strip(b"()").split(b","):
+            words = part.split(b"#", 1)[0].split()
+            if words:
+                table.setdefault(words[-1], []).append(source)
+    for names in _PLAIN_IMPORT.findall(data):
+        for part in names.split(b"#", 1)[0].split(b","):
+            words = part.split()
+            if words:
+                bound = words[-1] if len(words) == 3 and words[1] == b"as" else words[0].split(b".", 1)[0]
+                table.setdefault(bound, []).append(words[0])
+    return table
 
 
 def _plain_base(data: bytes, base: bytes) -> bool:
