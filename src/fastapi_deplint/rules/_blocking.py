@@ -17,7 +17,7 @@ import ast
 import builtins
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ..facts import detail
@@ -808,13 +808,19 @@ def _may_block(data: bytes, name: str) -> bool | frozenset[str]:
         if not methods:
             continue
         sources = frozenset().union(*(_SOURCES[k] for k, blocking in BLOCKING_METHODS.items() if methods & blocking))
-        words = {*_TYPE_WORD.findall(text), *_CALL_WORD.findall(text), *_global_values(data)}
-        if any(not sources.isdisjoint(_WORD_KINDS.get(w, ())) for w in words):
+        if not sources:
+            continue
+        if _makes_any(sources, (*_TYPE_WORD.findall(text), *_CALL_WORD.findall(text))) or _makes_any(sources, _global_values(data)):
             return True
-        if sources and _receiver_from_call(text, data, methods):
+        if _receiver_from_call(text, data, methods):
             return True  # `db = SessionLocal()` then `db.commit()`: the kind is known once parsed
         wanted |= sources
     return frozenset(wanted)  # empty: no such function here (a class, a re-export), or it cannot block
+
+
+def _makes_any(kinds: frozenset[str], words: Iterable[bytes]) -> bool:
+    """Does one of these constructor or type names make a value of one of `kinds`?"""
+    return any(not kinds.isdisjoint(_WORD_KINDS.get(w, ())) for w in words)
 
 
 _RECEIVER = re.compile(rb"(?<![\w.])([A-Za-z_]\w*)\.(\w+)\s*\(")
