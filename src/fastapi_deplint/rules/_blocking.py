@@ -831,6 +831,7 @@ _WITH_LINE = re.compile(rb"^[ \t]*(?:async[ \t]+)?with[ \t][^\n]*", re.MULTILINE
 _CALL_HEAD = re.compile(rb"(?<![\w.])([A-Za-z_]\w*)[\w.]*[ \t]*\(")
 _AS_NAME = re.compile(rb"\bas[ \t]+([A-Za-z_]\w*)")
 _ASSIGNED = re.compile(rb"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
+_MODULE_ASSIGNED = re.compile(rb"^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
 
 
 def _receiver_from_call(text: bytes, data: bytes, methods: set[str]) -> bool:
@@ -855,7 +856,7 @@ def _receiver_from_call(text: bytes, data: bytes, methods: set[str]) -> bool:
 @functools.lru_cache(maxsize=256)
 def _module_names(data: bytes) -> frozenset[bytes]:
     """Names assigned at module level (`SessionLocal = sessionmaker(...)`)."""
-    return frozenset(re.findall(rb"^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", data, re.MULTILINE))
+    return frozenset(_MODULE_ASSIGNED.findall(data))
 
 
 @functools.lru_cache(maxsize=256)
@@ -938,18 +939,14 @@ def _bound_otherwise(data: bytes, name: bytes) -> bool:
     return False
 
 
-def _import_sources(data: bytes, name: bytes) -> list[bytes]:
-    """The modules `name` is imported from (`from m import a, name as x` binds `x`; `import
-    a.b` binds `a`)."""
-    return _imports(data).get(name, [])
-
-
 _FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.MULTILINE)
 _PLAIN_IMPORT = re.compile(rb"^[ \t]*import[ \t]+([^\n]*)", re.MULTILINE)
 
 
 @functools.lru_cache(maxsize=256)
 def _imports(data: bytes) -> dict[bytes, list[bytes]]:
+    """name -> the modules it is imported from (`from m import a, b as x` binds `x`; `import
+    a.b` binds `a`)."""
     table: dict[bytes, list[bytes]] = {}
     for source, names in _FROM_IMPORT.findall(data):
         for part in names.strip(b"()").split(b","):
@@ -969,7 +966,7 @@ def _plain_base(data: bytes, base: bytes) -> bool:
     allowed = _PLAIN_BASES.get(base.decode("ascii", "replace"))
     if allowed is None:
         return False
-    imported = _import_sources(data, base)
+    imported = _imports(data).get(base, [])
     if not allowed:  # a builtin: plain unless the module binds the name
         return not imported and not _bound_otherwise(data, base) and re.search(rb"^[ \t]*class[ \t]+%s\b" % base, data, re.M) is None
     return bool(imported) and all(m.split(b".", 1)[0] in allowed for m in imported) and re.search(
