@@ -10,7 +10,8 @@ WORKDIR/src/<name>, and measures, each in a fresh subprocess on the same files:
 
 - `ast.parse` of every file in one process (the floor every AST linter pays),
 - `fastapi-deplint check` cold (`--no-cache`, and with an empty cache) and warm (nothing
-  changed; one FastAPI file changed; one file of the non-FastAPI tree changed),
+  changed; one FastAPI file changed; one file of the non-FastAPI tree changed; one FastAPI
+  router module added; one file added to the non-FastAPI tree),
 - default `flake8` with and without the FDL plugin (the plugin's added cost; interleaved, best
   of two; the plugin with one file changed and with nothing changed), and
 - `ruff check --select FAST,ASYNC,B008` (when `ruff` is installed),
@@ -32,6 +33,7 @@ import tarfile
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,9 +210,23 @@ def main() -> None:
     def touch_bystander() -> None:
         bystander.write_bytes(bystander_original + f"\n# edit {time.perf_counter()}\n".encode())
 
+    added: list[Path] = []  # the file the last `add_beside` wrote (it goes when the next comes)
+    new_router = b"import time\n\nfrom fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n@router.get('/x')\nasync def x():\n    time.sleep(1)\n"
+
+    def add_beside(neighbour: Path, text: bytes) -> Callable[[], None]:
+        def add() -> None:
+            for old in added:
+                old.unlink()
+            added[:] = [neighbour.with_name(f"deplint_bench_{time.perf_counter_ns()}.py")]
+            added[0].write_bytes(text)
+
+        return add
+
     try:
         rows.append(("check, warm (1 FastAPI file changed)", best(check, args.repeat, before=touch_one, env=env)))
         rows.append(("check, warm (1 other file changed)", best(check, args.repeat, before=touch_bystander, env=env)))
+        rows.append(("check, warm (1 FastAPI file added)", best(check, args.repeat, before=add_beside(victim, new_router), env=env)))
+        rows.append(("check, warm (1 other file added)", best(check, args.repeat, before=add_beside(bystander, bystander_original), env=env)))
         if shutil.which("flake8") and not args.no_flake8:
             # interleaved, best of two each: one flake8 run takes minutes and drifts with the
             # machine. The plugin's runs see one file changed (its whole-run entry misses, the
@@ -229,6 +245,8 @@ def main() -> None:
     finally:
         victim.write_bytes(original)
         bystander.write_bytes(bystander_original)
+        for left in added:
+            left.unlink()
     if shutil.which("ruff"):
         rows.append(
             ("ruff FAST,ASYNC,B008", best(["ruff", "check", "--no-cache", "--exit-zero", "--select", "FAST,ASYNC,B008", *map(str, roots)], args.repeat))

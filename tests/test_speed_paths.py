@@ -335,7 +335,7 @@ def spied_check(monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[bool, st
 def test_an_edit_no_finding_can_depend_on_reuses_the_last_run(proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An edited file the last run deferred and never read, still deferred with the same
     pre-scan verdict afterwards, cannot change the findings: the run is reused (see
-    `run_cache`). Any other edit, and any added file, is a full run."""
+    `run_cache`). Any other edit is a new run (see also `test_files_that_come_and_go...`)."""
     unrelated = proj / "app" / "unrelated.py"
     unrelated.write_text("VALUE = 1\n")
     run = spied_check(monkeypatch)
@@ -357,7 +357,68 @@ def test_an_edit_no_finding_can_depend_on_reuses_the_last_run(proj: Path, monkey
     assert edit(unrelated, "VALUE = 1\n")
     database = proj / "app" / "database.py"  # deferred, but read: linking parsed it on demand
     assert edit(database, database.read_text() + "\n# edited\n")
-    assert edit(proj / "app" / "new_module.py", "X = 1\n")  # a file came
+    assert not edit(proj / "app" / "new_module.py", "X = 1\n")  # a file came that nothing looked for
+
+
+def test_files_that_come_and_go_reuse_or_re_run_what_they_can_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new or gone file re-runs only what it can change (`run_cache.Membership`): nothing
+    when the pre-scan defers it and no module name looked up relates to it, the new file alone
+    when it is FastAPI code, the whole project when a looked-up name, a package boundary or a
+    new first segment is involved. Every report equals a run without the cache."""
+    import fastapi_deplint.cli as cli
+
+    app = tmp_path / "proj" / "app"
+    app.mkdir(parents=True)
+    (app / "__init__.py").write_text("")
+    (app / "database.py").write_text("def get_db():\n    return open('db.txt')\n")
+    (app / "main.py").write_text(
+        "from fastapi import Depends, FastAPI\nfrom app.database import get_db\nfrom app.extras import extra\n\n"
+        "app = FastAPI()\n\n\n@app.get('/a')\ndef a(db=Depends(get_db)):\n    return extra\n"
+    )
+    monkeypatch.chdir(tmp_path / "proj")
+    monkeypatch.setenv("FASTAPI_DEPLINT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE", raising=False)
+    how: list[str] = []
+    real, real_part = cli.analyse, cli.analyse_part
+
+    def whole(*args: object, **kwargs: object) -> object:
+        how.append("whole")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    def part(group: object, plan: object, *args: object) -> object:
+        done = real_part(group, plan, *args)  # type: ignore[arg-type]
+        how.append("part:" + ",".join(sorted(Path(p).name for p in done[1].focus)) if done is not None else "declined")
+        return done
+
+    monkeypatch.setattr(cli, "analyse", whole)
+    monkeypatch.setattr(cli, "analyse_part", part)
+
+    def change(path: Path, text: str | None) -> list[str]:
+        """How the run after writing `text` to `path` (None: removing it) analysed."""
+        path.unlink() if text is None else path.write_text(text)
+        how.clear()
+        report = check(".")
+        ran = list(how)
+        assert report == check(".", "--no-cache")
+        monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE")
+        return ran
+
+    assert change(app / "unused.py", "X = 1\n") == ["whole"]  # the first run
+    assert change(app / "other.py", "import os\nVALUE = os.sep\n") == []  # deferred, unrelated
+    assert change(app / "other.py", None) == []
+    routes = "import time\n\nfrom fastapi import APIRouter, Depends\nfrom app.database import get_db\n\nrouter = APIRouter()\n\n\n"
+    routes += "@router.get('/b')\nasync def b(db=Depends(get_db)):\n    time.sleep(1)\n"
+    # FastAPI code: analysed alone, then with the part it imports from, never the whole project
+    assert change(app / "more_routes.py", routes) == ["part:database.py,main.py,more_routes.py"]
+    assert "more_routes.py:11:5: FDL302" in check(".")
+    assert change(app / "unused.py", None) == []  # deferred and never read
+    assert change(app / "extras.py", "extra = 1\n") == ["whole"]  # `app.extras` was looked up
+    assert change(tmp_path / "proj" / "requests.py", "X = 1\n") == ["whole"]  # a new first segment
+    (app / "sub").mkdir()
+    assert change(app / "sub" / "__init__.py", "") == ["whole"]  # a package boundary
+    # gone: an analysed file nothing looked up re-runs its part, one that was looked up all
+    assert change(app / "more_routes.py", None) == ["part:database.py,extras.py,main.py,more_routes.py"]
+    assert change(app / "extras.py", None) == ["whole"]
 
 
 def test_a_forked_child_s_reads_count_as_the_run_s(monkeypatch: pytest.MonkeyPatch) -> None:

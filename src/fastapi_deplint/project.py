@@ -40,6 +40,12 @@ class Project:
     reads: set[str] = field(default_factory=set)
     deferred: dict[str, PreScan] = field(default_factory=dict)
     parsed: dict[str, PreScan] = field(default_factory=dict)  # the same for the files parsed up front
+    src_roots: tuple[str, ...] = ()  # the `src` setting: module names are not the pre-scan's alone
+
+    @property
+    def asked(self) -> set[str]:
+        """The module names linking and the rules looked up (`Resolver.asked`)."""
+        return self.graph.resolver.asked if self.graph.resolver is not None else set()
 
     @property
     def file_errors(self) -> list[ModuleFacts]:
@@ -133,7 +139,7 @@ def _linked(scanned: list[ModuleFacts], errors: list[tuple[str, str]], src_roots
     # The facts and graph live until the process ends: keep the cyclic GC from rescanning
     # them on every later collection (it cost more than rendering the JSON).
     gc.freeze()
-    return Project(graph=graph, facts=facts, discovery_errors=errors, reads=reads, deferred=deferred, parsed=parsed)
+    return Project(graph, facts, errors, reads, deferred, parsed, tuple(src_roots))
 
 
 def link_facts(

@@ -78,11 +78,12 @@ def run_rules(
             findings += found
             errors += failed
         try:
-            child_findings, child_errors, loaded, reads, joined = future.result()
+            child_findings, child_errors, loaded, reads, joined, asked = future.result()
             log_reads(reads)  # what the child's rules read counts as read by this run
             if ctx.graph.resolver is not None:  # and what its questions joined (`components`)
                 for pair in joined:
                     ctx.graph.resolver.components.join(pair)
+                ctx.graph.resolver.asked |= asked  # and the module names they looked up
         except Exception:  # noqa: BLE001 - a child that died (out of memory?): do its share here
             theirs = [r for r in order if r not in mine]
             child_findings, child_errors, loaded = *_run_serial(theirs, ctx, None, 0), []
@@ -119,7 +120,7 @@ def _run_serial(rules: Sequence[type[Rule]], ctx: Context, progress: Progress | 
     return findings, errors
 
 
-def _child() -> tuple[list[Finding], list[str], list[ModuleFacts], set[str], list[tuple[str, str]]]:
+def _child() -> tuple[list[Finding], list[str], list[ModuleFacts], set[str], list[tuple[str, str]], set[str]]:
     """In the forked child: rules from the front of the order until the parent's meet them."""
     assert _shared is not None, "the child is a fork of a parent that set `_shared`"
     ctx, facts, order, ends = _shared
@@ -132,8 +133,9 @@ def _child() -> tuple[list[Finding], list[str], list[ModuleFacts], set[str], lis
         errors += failed
     paths = {f.path for f in findings}
     loaded = [f for f in facts[before:] if f.error is not None or f.path in paths]
-    joined = ctx.graph.resolver.components.pairs() if ctx.graph.resolver is not None else []
-    return findings, errors, loaded, reads_logged(), joined
+    resolver = ctx.graph.resolver
+    joined = resolver.components.pairs() if resolver is not None else []
+    return findings, errors, loaded, reads_logged(), joined, resolver.asked if resolver is not None else set()
 
 
 def _adopt(ctx: Context, facts: list[ModuleFacts], loaded: list[ModuleFacts]) -> None:

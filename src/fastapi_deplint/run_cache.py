@@ -14,8 +14,16 @@ they cost a `stat` per file and a re-scan of the edited files instead of a whole
 - The record of the last run with the same settings keeps every file's stamp, the files the
   findings may depend on beyond the pre-scan (`sensitive`), the pre-scan verdicts of the
   others, and the result. A tree that differs from it only in files outside `sensitive`,
-  each re-scanned to the same verdict, reuses the result. Any added or removed file means a
-  full run.
+  each re-scanned to the same verdict, reuses the result.
+- A file that came or went (`Membership`) is like an edited one when no other file can mean
+  something else for it: not an `__init__.py` (package boundaries name other modules), its
+  module name unrelated to every name linking and the rules looked up (`Resolver.asked`,
+  including dotted tails of its path, which the resolver matches too), unlike any other
+  file's and with a first segment the project already has (`import redis` stays external).
+  A new file the pre-scan defers, or a gone one that was deferred and never read, then
+  reuses the result; a new file that is parsed joins the partial run of the parts edited,
+  alone if none was; a gone file that was analysed re-runs its part. Otherwise, and under a
+  `src` setting (module names then depend on more than the pre-scan), it is a full run.
 - An edit of a sensitive file analyses again only the parts of the project (`components`)
   the edited files are in (`Partial`, `engine.run_part`): the other files are taken as
   deferred under their recorded verdicts, and their findings are the record's. When the run
@@ -28,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +46,7 @@ from .project import PreScan, Project, absolute_paths, prescan_of
 from .source import read_facts
 
 Stamps = dict[str, tuple[int, int]]  # absolute path -> (size, mtime_ns)
-RECORD_SCHEMA = 2  # in the record's key: a record of another shape is never read
+RECORD_SCHEMA = 3  # in the record's key: a record of another shape is never read
 
 
 @dataclass
@@ -48,6 +57,44 @@ class RunRecord:
     value: Any
     parsed: dict[str, PreScan] = field(default_factory=dict)  # pre-scan verdicts of the parsed files
     parts: dict[str, int] = field(default_factory=dict)  # absolute path -> part; empty: no partial runs
+    asked: set[str] = field(default_factory=set)  # module names the run looked up (`Resolver.asked`)
+    renamed: bool = True  # a `src` setting was in use: no file may come or go without a full run
+
+
+@dataclass
+class Membership:
+    """The files that came and went since the record was made, none of which can change what
+    another file means (see the module docstring)."""
+
+    added: dict[str, PreScan] = field(default_factory=dict)  # new files the pre-scan defers: their verdicts
+    fresh: set[str] = field(default_factory=set)  # new files the pre-scan parses
+    removed: set[str] = field(default_factory=set)
+
+    @staticmethod
+    def of(record: RunRecord, now: Stamps) -> Membership | None:
+        added, removed = now.keys() - record.stamps.keys(), record.stamps.keys() - now.keys()
+        if not added and not removed:
+            return Membership()
+        if record.renamed or any(not _plain_module(p) for p in added | removed):
+            return None
+        verdicts = {**record.deferred, **record.parsed}
+        taken = {v[0] for p, v in verdicts.items() if p not in removed}
+        tops = {n.split(".", 1)[0] for n in taken}
+        change, asked = Membership(removed=removed), _Asked(record.asked)
+        for path in sorted(removed):
+            verdict = verdicts.get(path)  # (none: it could not be read, and was reported)
+            if verdict is None or verdict[0] in taken or not asked.unrelated(verdict[0], path, tops):
+                return None
+        for path in sorted(added):
+            facts = read_facts(Path(path), path, prescan=True, cache=session_cache())
+            if facts.error is not None or facts.module in taken or not asked.unrelated(facts.module, path, tops):
+                return None
+            taken.add(facts.module)
+            if facts.deferred:
+                change.added[path] = prescan_of(facts)
+            else:
+                change.fresh.add(path)
+        return change
 
 
 @dataclass
@@ -56,11 +103,12 @@ class Partial:
 
     record: RunRecord
     focus: set[str]  # the files of those parts (absolute paths)
-    edited: set[str]  # the files whose stamps changed
+    edited: set[str]  # the files whose stamps changed, and new files the pre-scan parses
+    change: Membership = field(default_factory=Membership)  # the files that came and went
 
     @property
     def verdicts(self) -> dict[str, PreScan]:
-        return {**self.record.deferred, **self.record.parsed}
+        return {**self.record.deferred, **self.record.parsed, **self.change.added}
 
     @property
     def reading(self) -> set[str]:
@@ -86,7 +134,7 @@ class Partial:
         if not reached or any(p not in self.record.parts for p in reached):
             return None
         numbers = {self.record.parts[p] for p in reached}
-        return Partial(self.record, self.focus | {p for p, n in self.record.parts.items() if n in numbers}, self.edited)
+        return Partial(self.record, self.focus | {p for p, n in self.record.parts.items() if n in numbers}, self.edited, self.change)
 
     def _reached(self, project: Project, parts: dict[str, int]) -> set[str]:
         """The files of other parts (or parsed files of none) the run touched or read."""
@@ -104,6 +152,8 @@ class RunSlot:
     stamps: Stamps
     reused: RunRecord | None = None  # set when `get` answered from the record
     _verdicts: dict[str, bool] = field(default_factory=dict)  # `_same_verdict`'s answers
+    _change: Membership | None = None  # the files that came and went since the record (`_membership`)
+    _change_known: bool = False
 
     def get(self) -> Any:
         """The result of a run over exactly this tree, or the recorded result of an earlier one
@@ -123,26 +173,39 @@ class RunSlot:
         the record allows one (same files; each edited file in a part, or deferred, unread and
         re-scanned to the same verdict)."""
         record = self.cache.get(self.record_key)
-        if not isinstance(record, RunRecord) or not record.parts or record.stamps.keys() != self.stamps.keys():
+        change = self._membership(record) if isinstance(record, RunRecord) and record.parts else None
+        if change is None:
             return None
-        edited: set[str] = set()
+        edited = set(change.fresh)
         numbers: set[int] = set()
         for path, stamp in self.stamps.items():
-            if record.stamps[path] == stamp:
+            if path in change.added or path in change.fresh or record.stamps[path] == stamp:
                 continue
             edited.add(path)
             if path in record.parts:
                 numbers.add(record.parts[path])
             elif not self._same_verdict(record, path):
                 return None
-        if not numbers:
+        for path in change.removed:
+            if path in record.parts:
+                numbers.add(record.parts[path])
+            elif path in record.sensitive:
+                return None
+        if not numbers and not change.fresh:
             return None
-        return Partial(record, {p for p, n in record.parts.items() if n in numbers}, edited)
+        return Partial(record, {p for p, n in record.parts.items() if n in numbers} | change.fresh, edited, change)
+
+    def _membership(self, record: RunRecord) -> Membership | None:
+        """`Membership.of` the record and this tree, worked out once (`get`, then `partial`)."""
+        if not self._change_known:
+            self._change, self._change_known = Membership.of(record, self.stamps), True
+        return self._change
 
     def _still_valid(self, record: RunRecord) -> bool:
-        if record.stamps.keys() != self.stamps.keys():
-            return False  # a file came or went: module names and imports may resolve anew
-        return all(record.stamps[p] == s or self._same_verdict(record, p) for p, s in self.stamps.items())
+        change = self._membership(record)
+        if change is None or change.fresh or any(p in record.sensitive for p in change.removed):
+            return False  # a file came or went that the findings may depend on
+        return all(p in change.added or record.stamps[p] == s or self._same_verdict(record, p) for p, s in self.stamps.items())
 
     def _same_verdict(self, record: RunRecord, path: str) -> bool:
         """A file no finding can depend on, edited so that the pre-scan still defers it alike
@@ -164,27 +227,67 @@ class RunSlot:
         self.cache.put(self.key, value)
         if project is not None:
             unread = set(project.deferred) - project.reads
-            record = RunRecord(self.stamps, set(self.stamps) - unread, project.deferred, value, project.parsed, parts or {})
+            record = RunRecord(
+                self.stamps, set(self.stamps) - unread, project.deferred, value, project.parsed, parts or {}, set(project.asked), bool(project.src_roots)
+            )
             self.cache.put(self.record_key, record)
         elif self.reused is not None:
-            old = self.reused
-            self.cache.put(self.record_key, RunRecord(self.stamps, old.sensitive, old.deferred, value, old.parsed, old.parts))
+            old, change = self.reused, self._change or Membership()
+            deferred = {**{p: v for p, v in old.deferred.items() if p not in change.removed}, **change.added}
+            record = RunRecord(self.stamps, old.sensitive - change.removed, deferred, value, old.parsed, old.parts, old.asked, old.renamed)
+            self.cache.put(self.record_key, record)
 
     def put_part(self, value: Any, partial: Partial, project: Project, parts: dict[str, int]) -> None:
         """Store the result of a partial run: the record's, with the parts it analysed again
         replaced by what that run found."""
         self.cache.put(self.key, value)
-        old, focus = partial.record, partial.focus
+        old, focus, change = partial.record, partial.focus, partial.change
         first = max(old.parts.values(), default=-1) + 1
+        stale = focus | change.removed  # (focus holds a gone file of an edited part)
         record = RunRecord(
             self.stamps,
-            old.sensitive | focus | project.reads | parts.keys(),
-            {**{p: v for p, v in old.deferred.items() if p not in focus}, **{p: v for p, v in project.deferred.items() if p in focus}},
+            (old.sensitive | focus | project.reads | parts.keys()) - change.removed,
+            {
+                **{p: v for p, v in old.deferred.items() if p not in stale},
+                **{p: v for p, v in project.deferred.items() if p in focus or p in change.added},
+            },
             value,
-            {**{p: v for p, v in old.parsed.items() if p not in focus}, **project.parsed},
-            {**{p: n for p, n in old.parts.items() if p not in focus}, **{p: first + n for p, n in parts.items()}},
+            {**{p: v for p, v in old.parsed.items() if p not in stale}, **project.parsed},
+            {**{p: n for p, n in old.parts.items() if p not in stale}, **{p: first + n for p, n in parts.items()}},
+            old.asked | project.asked,
+            old.renamed or bool(project.src_roots),
         )
         self.cache.put(self.record_key, record)
+
+
+def _plain_module(path: str) -> bool:
+    """A Python file that is not a package's `__init__.py` (nor a manifest FDL107 reads)."""
+    name = os.path.basename(path)
+    return name.endswith(".py") and name != "__init__.py"
+
+
+def _tails(dotted: str) -> Iterator[str]:
+    """`a.b.c`, `b.c`, `c`."""
+    parts = dotted.split(".")
+    return (".".join(parts[i:]) for i in range(len(parts)))
+
+
+class _Asked:
+    """The module names a run looked up, and every dotted tail of them."""
+
+    def __init__(self, asked: set[str]) -> None:
+        self.names = asked
+        self.tails = {t for n in asked for t in _tails(n)}
+
+    def unrelated(self, module: str, path: str, tops: set[str]) -> bool:
+        """Whether a file of this module name and path can come or go without changing an
+        answer: its first segment is one the project has, and no name looked up is a dotted
+        tail of its name or of its path (the resolver matches those, see
+        `Resolver._find_module`) or a longer name ending in it (a `src` root's)."""
+        if module.split(".", 1)[0] not in tops or module in self.tails:
+            return False
+        folders = os.path.splitext(os.path.abspath(path))[0].replace(os.sep, ".")
+        return not any(t in self.names for t in (*_tails(module), *_tails(folders)))
 
 
 def modules_read_in_parts(project: Project, parts: dict[str, int]) -> bool:

@@ -126,6 +126,9 @@ class Resolver:
         self.components = Components()
         self._asking = False
         self._touched: set[str] = set()
+        # every module name looked up, found or not: a file that comes or goes later changes
+        # no answer unless its name is related to one of these (`run_cache.Membership`)
+        self.asked: set[str] = set()
 
     def join(self, *modules: str) -> None:
         """For a rule that pairs modules without asking the resolver (see `components`)."""
@@ -233,6 +236,7 @@ class Resolver:
         module that imports it, when several files have this name (see `_nearest`)."""
         if name.split(".", 1)[0] in ALWAYS_EXTERNAL:
             return None
+        self.asked.add(name)
         if near is not None and name in self._twins():
             name = self._nearest(name, near)
         if name in self.modules or (name in self.deferred and self._load(name)):
