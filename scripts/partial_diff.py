@@ -6,8 +6,10 @@ what a whole run reports? A developer's check on real trees (not a test: it take
 
 Copies TREE to a temporary folder, runs `check` once with a fresh cache, then repeats: edit
 one random file, FastAPI code more often than not (toggle `async` on one of its functions, star-import another
-FastAPI module of the tree, or append a comment), run `check` with the cache and with
-`--no-cache`, and compare the two reports. Prints, per edit, whether the partial run was
+FastAPI module of the tree, or append a comment), or, one time in four, make a file come or
+go (a copy of a random file under a new name in a random folder, a file removed, a removed
+file put back), run `check` with the cache and with `--no-cache`, and compare the two
+reports. Prints, per edit, whether the partial run was
 used, declined (then the project was analysed whole), not possible (whole), or whether the
 last run was reused as it was (an edit no finding depends on), and every difference.
 """
@@ -68,6 +70,26 @@ def edit(path: Path, others: list[str], rng: random.Random) -> str:
     return "comment"
 
 
+def come_or_go(tree: Path, every_file: list[Path], gone: list[tuple[Path, bytes]], n: int, rng: random.Random) -> str:
+    """Add a copy of a random file under a new name, remove a file, or put a removed one back."""
+    kind = rng.choice(["add", "remove", "restore"] if gone else ["add", "remove"])
+    if kind == "restore":
+        path, data = gone.pop(rng.randrange(len(gone)))
+        path.write_bytes(data)
+        every_file.append(path)
+        return f"put back {path.relative_to(tree)}"
+    if kind == "remove":
+        path = every_file.pop(rng.randrange(len(every_file)))
+        gone.append((path, path.read_bytes()))
+        path.unlink()
+        return f"removed {path.relative_to(tree)}"
+    donor = rng.choice(every_file)
+    path = rng.choice(every_file).parent / f"partial_diff_{n}_{donor.name}"
+    shutil.copyfile(donor, path)
+    every_file.append(path)
+    return f"added {path.relative_to(tree)} (a copy of {donor.relative_to(tree)})"
+
+
 def module_name(tree: Path, path: Path) -> str:
     parts = list(path.relative_to(tree).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -91,16 +113,22 @@ def main() -> None:
         names = [module_name(tree, p) for p in fastapi_files]
         check(tree, env)
         used = differ = 0
+        gone: list[tuple[Path, bytes]] = []
         for n in range(args.edits):
-            victim = rng.choice(fastapi_files if rng.random() < 0.6 else every_file)  # also helpers parsed on demand
-            what = edit(victim, names, rng)
+            if rng.random() < 0.25:
+                what = come_or_go(tree, every_file, gone, n, rng)
+                victim = tree
+            else:
+                present = [p for p in fastapi_files if p.exists()]
+                victim = rng.choice(present if rng.random() < 0.6 else every_file)  # also helpers parsed on demand
+                what = edit(victim, names, rng)
             partial, log = check(tree, env)
             whole, _ = check(tree, env, "--no-cache")
             state = "used" if "partial run: used" in log else "declined" if "declined" in log else "whole" if "whole run" in log else "reused"
             used += state == "used"
             same = partial == whole
             differ += not same
-            print(f"{n + 1:3} {state:8} {'same' if same else 'DIFFERENT'}  {victim.relative_to(tree)}: {what}")
+            print(f"{n + 1:3} {state:8} {'same' if same else 'DIFFERENT'}  {victim.relative_to(tree) if victim != tree else ''}: {what}")
             if not same:
                 for line in sorted(set(partial) ^ set(whole)):
                     print(f"      {'partial' if line in partial else 'whole  '}: {line}")
