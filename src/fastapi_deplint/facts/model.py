@@ -12,8 +12,31 @@ callee, so a module that shadows `Depends` is handled for free.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Union
+import operator
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar, Union
+
+T = TypeVar("T")
+
+
+def compact_pickle(cls: type[T]) -> type[T]:
+    """Pickle a dataclass as the class called with its fields, in order.
+
+    The default pickles each object as a `__dict__` with its field names: the facts of a
+    large app are a few hundred thousand small objects, so the names were a third of the
+    bytes, and a dict per object made unpickling slow. Measured on litellm's 138 parsed
+    modules: 11.8 MB, 0.45 s to unpickle and 0.67 s to pickle before; 7.9 MB, 0.19 s and
+    0.33 s after. Both are on the critical path: workers pickle, the parent unpickles their
+    facts, a warm run unpickles the cache's."""
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    get = operator.attrgetter(*names)
+    fields_of = get if len(names) > 1 else lambda obj: (get(obj),)
+
+    def __reduce__(self: Any) -> tuple[type[T], tuple[Any, ...]]:
+        return cls, fields_of(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
+    return cls
 
 
 # A source span: (line, col, end_line, end_col), 1-based lines and 0-based columns as in `ast`.
@@ -26,6 +49,7 @@ Loc = tuple[int, int, int, int]
 # --- the expression tree -------------------------------------------------------------------
 
 
+@compact_pickle
 @dataclass(eq=False)
 class Name:
     """A name or attribute chain rooted at a name: `get_db`, `deps.get_db`, `self.router`."""
@@ -34,6 +58,7 @@ class Name:
     loc: Loc
 
 
+@compact_pickle
 @dataclass(eq=False)
 class Call:
     func: "X"
@@ -42,6 +67,7 @@ class Call:
     loc: Loc
 
 
+@compact_pickle
 @dataclass(eq=False)
 class Sub:
     """A subscript `value[items]` (for `Annotated[...]`)."""
@@ -51,12 +77,14 @@ class Sub:
     loc: Loc
 
 
+@compact_pickle
 @dataclass(eq=False)
 class Lit:
     value: str | int | float | bool | None
     loc: Loc
 
 
+@compact_pickle
 @dataclass(eq=False)
 class Seq:
     """A list, tuple or set display."""
@@ -65,6 +93,7 @@ class Seq:
     loc: Loc
 
 
+@compact_pickle
 @dataclass(eq=False)
 class Opaque:
     """Anything we do not model (lambdas, comprehensions, f-strings, arithmetic...)."""
@@ -79,6 +108,7 @@ X = Union[Name, Call, Sub, Lit, Seq, Opaque]
 # --- definitions -------------------------------------------------------------------------
 
 
+@compact_pickle
 @dataclass
 class Param:
     name: str
@@ -88,6 +118,7 @@ class Param:
     loc: Loc
 
 
+@compact_pickle
 @dataclass
 class CallSite:
     """A call made inside a function body (for the lifecycle/async rules)."""
@@ -100,6 +131,7 @@ class CallSite:
     in_thread: bool = False  # an argument of run_in_threadpool / to_thread
 
 
+@compact_pickle
 @dataclass
 class Function:
     qualname: str  # "outer.<locals>.inner", "Class.method"
@@ -123,6 +155,7 @@ class Function:
     body_loc: Loc | None = None
 
 
+@compact_pickle
 @dataclass
 class Class:
     qualname: str
@@ -140,6 +173,7 @@ def first_line(definition: Function | Class) -> int:
     return min([definition.loc[0], *(d.loc[0] for d in definition.decorators)])
 
 
+@compact_pickle
 @dataclass
 class Assign:
     """`name = value` (or `name: T = value`) in a module or function scope."""
@@ -151,6 +185,7 @@ class Assign:
     is_type_alias: bool = False  # PEP 695 `type X = ...`
 
 
+@compact_pickle
 @dataclass
 class Import:
     """A local binding created by an import. `attr` is None for `import a.b [as c]`."""
@@ -161,6 +196,7 @@ class Import:
     type_checking: bool = False
 
 
+@compact_pickle
 @dataclass
 class ScopeCall:
     """A statement-level method call on a name that may set up routing:
@@ -173,6 +209,7 @@ class ScopeCall:
     decorated: X | None = None  # for `X.get(...)(func)`: the `func`
 
 
+@compact_pickle
 @dataclass
 class ModuleFacts:
     module: str
