@@ -31,7 +31,7 @@ from .facts.model import ModuleFacts
 CACHE_ENV = "FASTAPI_DEPLINT_CACHE_DIR"
 NO_CACHE_ENV = "FASTAPI_DEPLINT_NO_CACHE"  # set (non-empty) to turn the cache off
 MAX_RUNS = 32  # whole-run results kept
-SCHEMA = 3  # bump when the pickled shapes change without a version bump (development)
+SCHEMA = 4  # bump when the pickled shapes change without a version bump (development)
 
 
 def default_cache_dir() -> Path:
