@@ -54,8 +54,12 @@ def test_the_rules_are_taken_heaviest_first_and_the_heaviest_is_the_child_s() ->
 
     rules = list(all_rules())
     order = rules_parallel.heaviest_first(rules)
-    assert sorted(r.code for r in order) == sorted(r.code for r in rules)
-    assert [r.cost for r in order] == sorted((r.cost for r in rules), reverse=True)
+    assert sorted({r.code for r, _ in order}) == sorted(r.code for r in rules)
+    assert sorted((r.code, i) for r, i in order if i is not None) == sorted(
+        (r.code, i) for r in rules if r.shards > 1 for i in range(r.shards)
+    )  # a sharded rule is one item per shard, the others one item each
+    costs = [r.cost / r.shards if i is not None else r.cost for r, i in order]
+    assert costs == sorted(costs, reverse=True)
     ends = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn").Array("l", [0, len(order)])
     taken = []
     while (index := rules_parallel.take_back(ends)) is not None:
@@ -70,3 +74,41 @@ def test_small_projects_stay_in_one_process(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(rules_parallel.concurrent.futures, "ProcessPoolExecutor", no_fork)
     monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
     assert findings(ROOT / "fixtures" / "FDL302", 2) == findings(ROOT / "fixtures" / "FDL302", 1)
+
+
+@needs_fork
+def test_a_shard_that_raises_makes_the_parent_run_its_rule_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sharding is only a way to share the work: a bug in one shard (here in the child, which
+    takes shard 0 first) must leave the report as a serial run makes it."""
+    from fastapi_deplint.rules.fdl302_blocking_call import BlockingCallInAsync
+
+    monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
+    serial = findings(ROOT / "fixtures", 1)
+    real = BlockingCallInAsync.shard
+
+    def flaky(self: BlockingCallInAsync, ctx: object, index: int, count: int) -> object:
+        if index == 0 and count > 1:
+            raise RuntimeError("a bug in a shard")
+        return real(self, ctx, index, count)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(BlockingCallInAsync, "shard", flaky)
+    monkeypatch.setattr(rules_parallel, "MIN_GRAPH", 0)
+    assert findings(ROOT / "fixtures", 2) == serial
+    assert any(code == "FDL302" for _, _, _, code, _ in serial)
+
+
+def test_merging_shards_yields_what_one_check_does() -> None:
+    """FDL302 split into shards and merged (the parallel path, here in one process) reports
+    what its `check` does, in the same order: deduplication and the async helpers found on
+    the way tie targets of different shards together."""
+    from fastapi_deplint.rules.base import Context
+    from fastapi_deplint.rules.fdl302_blocking_call import BlockingCallInAsync
+
+    config = load_config([ROOT / "fixtures"], overrides={"select": "ALL"})
+    for count in (2, 3, 7):
+        ctx = Context(engine.analyse([ROOT / "fixtures"], config, jobs=1).graph, config)
+        whole = [(f.path, f.line, f.col, f.message) for f in BlockingCallInAsync().check(ctx)]
+        ctx = Context(engine.analyse([ROOT / "fixtures"], config, jobs=1).graph, config)
+        shards = [BlockingCallInAsync().shard(ctx, i, count) for i in range(count)]
+        merged = [(f.path, f.line, f.col, f.message) for f in BlockingCallInAsync().merge(ctx, shards)]
+        assert merged == whole and len(whole) > 10

@@ -36,6 +36,15 @@ class Finding:
 
 
 @dataclass(slots=True)
+class Shard:
+    """What one shard of a rule's work found (see `Rule.shards`): every finding its merge may
+    report, and what else the merge needs (the rule's own)."""
+
+    findings: list[Finding]
+    data: Any = None
+
+
+@dataclass(slots=True)
 class Context:
     """What every rule gets: the graph, the config, and cached derived views."""
 
@@ -71,8 +80,19 @@ class Rule:
     # relative run time (tenths of a second on the benchmark corpus, `bench/phases.py`): how
     # `rules_parallel` shares the rules between processes
     cost: ClassVar[int] = 1
+    # > 1: the rule's work splits into this many `shard`s that may run on different processes,
+    # and `merge` turns their results into the findings `check` yields (in the same order)
+    shards: ClassVar[int] = 1
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def shard(self, ctx: Context, index: int, count: int) -> Shard:
+        """Part `index` of `count` of the work (a rule with `shards` > 1)."""
+        raise NotImplementedError
+
+    def merge(self, ctx: Context, shards: list[Shard]) -> Iterator[Finding]:
+        """The findings of all the shards' results, in order (a rule with `shards` > 1)."""
         raise NotImplementedError
 
     # -- helpers shared by rules ----------------------------------------------------------

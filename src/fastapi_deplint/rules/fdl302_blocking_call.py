@@ -21,7 +21,7 @@ from ._blocking import (
     may_block,
     resolved_function,
 )
-from .base import Context, Finding, Rule
+from .base import Context, Finding, Rule, Shard
 
 ADVICE: dict[str, str] = {
     "sleep": "use `await asyncio.sleep(...)`",
@@ -97,20 +97,59 @@ class BlockingCallInAsync(Rule):
     name = "blocking-call-in-async"
     summary = "Await an async equivalent, hand the call to `run_in_threadpool`, or declare the function `def`."
     cost = 27
+    # Each target is checked on its own (`_candidates`); only deduplication (a location or a
+    # helper reported once) and the async helpers found on the way tie targets together,
+    # and `merge` replays those in target order. So the targets split into contiguous shards
+    # that `rules_parallel` hands to both processes: on large projects this rule alone was
+    # the rules' critical path (5.1 s in the child against 3.1 s for all the others).
+    shards = 4
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        yield from self.merge(ctx, [self.shard(ctx, 0, 1)])
+
+    def shard(self, ctx: Context, index: int, count: int) -> Shard:
+        if ctx.graph.resolver is None:
+            return Shard([], [])
+        kinds, targets = self._prepared(ctx)
+        items = list(targets.values())
+        findings: list[Finding] = []
+        proposed: set[tuple[str, str]] = set()
+        checked = [
+            self._candidates(ctx.graph, kinds, target, targets, findings, proposed)
+            for target in items[len(items) * index // count : len(items) * (index + 1) // count]
+        ]
+        return Shard(findings, checked)
+
+    def merge(self, ctx: Context, shards: list[Shard]) -> Iterator[Finding]:
         graph = ctx.graph
         if graph.resolver is None:
             return
-        kinds = Kinds(graph)
-        self._verdicts: dict[tuple[str, str, bool, frozenset[tuple[str, str]]], tuple[str, str, Blocking] | None] = {}
-        targets = self._targets(ctx)
         seen: set[tuple[str, int, int]] = set()
-        helpers: dict[tuple[str, str], Target] = {}
-        for target in targets.values():
-            yield from self._check_target(graph, kinds, target, targets, helpers, seen)
-        for helper in list(helpers.values()):
-            yield from self._check_target(graph, kinds, helper, targets, None, seen)
+        helpers: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}  # first proposal wins
+        for shard in shards:
+            for checked in shard.data:
+                for module, qualname, role, mapped in checked.helpers:
+                    helpers.setdefault((module, qualname), (role, mapped))
+                yield from _deduplicated(checked, shard.findings, seen)
+        if not helpers:
+            return
+        kinds, targets = self._prepared(ctx)
+        findings: list[Finding] = []
+        for (module, qualname), (role, mapped) in helpers.items():
+            facts = graph.resolver.module(module)  # (another process may have parsed it)
+            fn = facts.functions.get(qualname) if facts is not None else None
+            if facts is None or fn is None:
+                continue
+            helper = Target(module, facts.path, fn, None, role, "helper", mapped)
+            yield from _deduplicated(self._candidates(graph, kinds, helper, targets, findings, None), findings, seen)
+
+    def _prepared(self, ctx: Context) -> tuple[Kinds, dict[tuple[str, str], Target]]:
+        """The kinds engine and the targets, made once per process and context."""
+        ready = getattr(self, "_ready", None)
+        if ready is None or ready[0] is not ctx:
+            self._verdicts: dict[tuple[str, str, bool, frozenset[tuple[str, str]]], tuple[str, str, Blocking] | None] = {}
+            ready = self._ready = (ctx, Kinds(ctx.graph), self._targets(ctx))
+        return ready[1], ready[2]
 
     # -- which functions --------------------------------------------------------------------------
     def _targets(self, ctx: Context) -> dict[tuple[str, str], Target]:
@@ -139,25 +178,28 @@ class BlockingCallInAsync(Rule):
         return targets
 
     # -- one function ------------------------------------------------------------------------------
-    def _check_target(
+    def _candidates(
         self,
         graph: ProjectGraph,
         kinds: Kinds,
         target: Target,
         targets: dict[tuple[str, str], Target],
-        helpers: dict[tuple[str, str], Target] | None,
-        seen: set[tuple[str, int, int]],
-    ) -> Iterator[Finding]:
+        findings: list[Finding],
+        proposed: set[tuple[str, str]] | None,
+    ) -> Checked:
+        """What one function may report, before deduplication (appended to `findings`), and
+        the async helpers it awaits that this shard proposes first. `proposed` None: a helper
+        (only its own calls count, and it proposes nothing)."""
         fn = target.fn
         scope = Scope(target.module, fn, kinds.param_kinds(target.module, fn, target.node))
         scope.params.update(target.mapped)
+        checked = Checked([], [])
         groups: dict[str, int] = {}
         firsts: list[Blocking] = []
-        helpers_reported: set[tuple[str, str]] = set()
         for call in fn.calls:
             if call.awaited or call.in_thread:
-                if helpers is not None and call.awaited:
-                    self._note_async_helper(graph, kinds, scope, call, target, targets, helpers)
+                if proposed is not None and call.awaited:
+                    self._note_async_helper(graph, kinds, scope, call, target, targets, proposed, checked)
                 continue
             b = kinds.blocking(scope, call)
             if b is not None:
@@ -166,44 +208,42 @@ class BlockingCallInAsync(Rule):
                     firsts.append(b)
                 groups[b.group] += 1
                 continue
-            if helpers is None:
+            if proposed is None:
                 continue  # only one project function deep
-            found = self._through_helper(graph, kinds, scope, call, targets, helpers, target)
+            found = self._through_helper(graph, kinds, scope, call, targets, proposed, checked, target)
             if found is not None:
                 name, module, inner = found
-                key = (target.file, call.loc[0], call.loc[1])
-                if key in seen or (module, name) in helpers_reported:
-                    continue  # each helper once per function: its first call
-                seen.add(key)
-                helpers_reported.add((module, name))
                 file = graph.modules[module].path
-                yield self.at(
-                    target.file,
-                    call.loc,
-                    f"`{call.callee}()` makes blocking call {inner.what} ({file}:{inner.loc[0]}) on the event loop of async "
-                    f"{target.role}; "
-                    + (
-                        "it runs on `with` entry/exit: make it an `@asynccontextmanager` doing async I/O"
-                        if call.in_with
-                        else f"call it with `await run_in_threadpool({call.callee}, ...)`"
+                checked.candidates.append(((target.file, call.loc[0], call.loc[1]), (module, name), len(findings)))
+                findings.append(
+                    self.at(
+                        target.file,
+                        call.loc,
+                        f"`{call.callee}()` makes blocking call {inner.what} ({file}:{inner.loc[0]}) on the event loop of async "
+                        f"{target.role}; "
+                        + (
+                            "it runs on `with` entry/exit: make it an `@asynccontextmanager` doing async I/O"
+                            if call.in_with
+                            else f"call it with `await run_in_threadpool({call.callee}, ...)`"
+                        )
+                        + self._or_def(graph, target),
+                        symbol=fn.qualname,
                     )
+                )
+        for b in firsts:
+            more = groups[b.group] - 1
+            extra = f" (and {more} more call{'s' if more > 1 else ''})" if more else ""
+            checked.candidates.append(((target.file, b.loc[0], b.loc[1]), None, len(findings)))
+            findings.append(
+                self.at(
+                    target.file,
+                    b.loc,
+                    f"blocking call {b.what}{extra} in async {target.role} stalls the event loop; {ADVICE[b.category]}"
                     + self._or_def(graph, target),
                     symbol=fn.qualname,
                 )
-        for b in firsts:
-            key = (target.file, b.loc[0], b.loc[1])
-            if key in seen:
-                continue
-            seen.add(key)
-            more = groups[b.group] - 1
-            extra = f" (and {more} more call{'s' if more > 1 else ''})" if more else ""
-            yield self.at(
-                target.file,
-                b.loc,
-                f"blocking call {b.what}{extra} in async {target.role} stalls the event loop; {ADVICE[b.category]}"
-                + self._or_def(graph, target),
-                symbol=fn.qualname,
             )
+        return checked
 
     def _through_helper(
         self,
@@ -212,7 +252,8 @@ class BlockingCallInAsync(Rule):
         scope: Scope,
         call: CallSite,
         targets: dict[tuple[str, str], Target],
-        helpers: dict[tuple[str, str], Target],
+        proposed: set[tuple[str, str]],
+        checked: Checked,
         caller: Target,
     ) -> tuple[str, str, Blocking] | None:
         """A sync project function called here that blocks: (its name, module, first blocking call)."""
@@ -223,7 +264,7 @@ class BlockingCallInAsync(Rule):
         if helper is scope.fn:
             return None
         if helper.is_async:
-            self._add_helper(graph, kinds, scope, call, module, helper, caller, targets, helpers)
+            self._add_helper(graph, kinds, scope, call, module, helper, caller, targets, proposed, checked)
             return None
         inner = Scope(module, helper, kinds.param_kinds(module, helper, None))
         if self._uses_params(helper, inner):
@@ -294,11 +335,12 @@ class BlockingCallInAsync(Rule):
         call: CallSite,
         caller: Target,
         targets: dict[tuple[str, str], Target],
-        helpers: dict[tuple[str, str], Target],
+        proposed: set[tuple[str, str]],
+        checked: Checked,
     ) -> None:
         hit = resolved_function(graph, scope.module, scope, call.callee, may_block(call.callee, _passed(scope, call)))
         if hit is not None and hit[1].is_async and hit[1] is not scope.fn:
-            self._add_helper(graph, kinds, scope, call, hit[0], hit[1], caller, targets, helpers)
+            self._add_helper(graph, kinds, scope, call, hit[0], hit[1], caller, targets, proposed, checked)
 
     def _add_helper(
         self,
@@ -310,23 +352,20 @@ class BlockingCallInAsync(Rule):
         helper: Function,
         caller: Target,
         targets: dict[tuple[str, str], Target],
-        helpers: dict[tuple[str, str], Target],
+        proposed: set[tuple[str, str]],
+        checked: Checked,
     ) -> None:
+        """Propose an awaited async helper as a target of its own (the first proposal in
+        target order wins, see `merge`)."""
         key = (module, helper.qualname)
-        if key in targets or key in helpers or helper.is_generator:
+        if key in targets or key in proposed or helper.is_generator:
             return
         decorators = decorator_names(graph, module, helper)
         if any(d not in TRANSPARENT_DECORATORS for d in decorators):
             return
-        helpers[key] = Target(
-            module,
-            graph.modules[module].path,
-            helper,
-            None,
-            f"function `{helper.name}` (awaited by {caller.role})",
-            "helper",
-            self._mapped(kinds, scope, call, helper) if self._uses_params(helper, Scope(module, helper, {})) else {},
-        )
+        proposed.add(key)
+        mapped = self._mapped(kinds, scope, call, helper) if self._uses_params(helper, Scope(module, helper, {})) else {}
+        checked.helpers.append((module, helper.qualname, f"function `{helper.name}` (awaited by {caller.role})", mapped))
 
     @staticmethod
     def _or_def(graph: ProjectGraph, target: Target) -> str:
@@ -346,6 +385,28 @@ class BlockingCallInAsync(Rule):
                 continue
             stack.extend(ast.iter_child_nodes(n))
         return f", or declare the {target.kind} `def` (FastAPI then runs it in the threadpool)"
+
+
+@dataclass(slots=True)
+class Checked:
+    """One target's findings before deduplication, and the async helpers it proposes."""
+
+    # (location, the helper reported through or None for a direct call, index in the shard's findings)
+    candidates: list[tuple[tuple[str, int, int], tuple[str, str] | None, int]]
+    helpers: list[tuple[str, str, str, dict[str, str]]]  # (module, qualname, role, kinds passed in)
+
+
+def _deduplicated(checked: Checked, findings: list[Finding], seen: set[tuple[str, int, int]]) -> Iterator[Finding]:
+    """A target's findings that no earlier target reported at the same location; a helper
+    reported through once per target (its first call)."""
+    through: set[tuple[str, str]] = set()
+    for key, helper, index in checked.candidates:
+        if key in seen or helper in through:
+            continue
+        seen.add(key)
+        if helper is not None:
+            through.add(helper)
+        yield findings[index]
 
 
 def _passed(scope: Scope, call: CallSite) -> Callable[[], frozenset[str]]:
