@@ -225,12 +225,6 @@ class Resolver:
         self._sources.pop(name, None)
         return name in self.modules or self._load(name)
 
-    def module(self, name: str) -> ModuleFacts | None:
-        """The facts of a project module (by key), parsed now if the pre-scan deferred it."""
-        if name not in self.modules:
-            self._load_now(name)
-        return self.modules.get(name)
-
     def deferred_path(self, name: str) -> str | None:
         entry = self.deferred.get(name)
         return entry[0] if entry is not None else None
