@@ -34,6 +34,7 @@ they cost a `stat` per file and a re-scan of the edited files instead of a whole
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Iterator
@@ -152,8 +153,6 @@ class RunSlot:
     stamps: Stamps
     reused: RunRecord | None = None  # set when `get` answered from the record
     _verdicts: dict[str, bool] = field(default_factory=dict)  # `_same_verdict`'s answers
-    _change: Membership | None = None  # the files that came and went since the record (`_membership`)
-    _change_known: bool = False
 
     def get(self) -> Any:
         """The result of a run over exactly this tree, or the recorded result of an earlier one
@@ -162,8 +161,8 @@ class RunSlot:
         found = self.cache.get(self.key)
         if found is not None:
             return found
-        record = self.cache.get(self.record_key)
-        if not isinstance(record, RunRecord) or not self._still_valid(record):
+        record = self.record
+        if record is None or not self._still_valid(record):
             return None
         self.reused = record
         return record.value
@@ -172,9 +171,8 @@ class RunSlot:
         """After `get` found nothing: the run of only the parts the edited files are in, when
         the record allows one (same files; each edited file in a part, or deferred, unread and
         re-scanned to the same verdict)."""
-        record = self.cache.get(self.record_key)
-        change = self._membership(record) if isinstance(record, RunRecord) and record.parts else None
-        if change is None:
+        record, change = self.record, self.change
+        if record is None or change is None or not record.parts:
             return None
         edited = set(change.fresh)
         numbers: set[int] = set()
@@ -195,14 +193,19 @@ class RunSlot:
             return None
         return Partial(record, {p for p, n in record.parts.items() if n in numbers} | change.fresh, edited, change)
 
-    def _membership(self, record: RunRecord) -> Membership | None:
-        """`Membership.of` the record and this tree, worked out once (`get`, then `partial`)."""
-        if not self._change_known:
-            self._change, self._change_known = Membership.of(record, self.stamps), True
-        return self._change
+    @functools.cached_property
+    def record(self) -> RunRecord | None:
+        """The record of the last run with these settings (read once: `get`, then `partial`)."""
+        found = self.cache.get(self.record_key)
+        return found if isinstance(found, RunRecord) else None
+
+    @functools.cached_property
+    def change(self) -> Membership | None:
+        """The files that came and went since the record (`Membership.of`)."""
+        return Membership.of(self.record, self.stamps) if self.record is not None else None
 
     def _still_valid(self, record: RunRecord) -> bool:
-        change = self._membership(record)
+        change = self.change
         if change is None or change.fresh or any(p in record.sensitive for p in change.removed):
             return False  # a file came or went that the findings may depend on
         return all(p in change.added or record.stamps[p] == s or self._same_verdict(record, p) for p, s in self.stamps.items())
@@ -232,7 +235,7 @@ class RunSlot:
             )
             self.cache.put(self.record_key, record)
         elif self.reused is not None:
-            old, change = self.reused, self._change or Membership()
+            old, change = self.reused, self.change or Membership()
             deferred = {**{p: v for p, v in old.deferred.items() if p not in change.removed}, **change.added}
             record = RunRecord(self.stamps, old.sensitive - change.removed, deferred, value, old.parsed, old.parts, old.asked, old.renamed)
             self.cache.put(self.record_key, record)

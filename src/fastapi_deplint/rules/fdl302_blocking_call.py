@@ -114,19 +114,14 @@ class BlockingCallInAsync(Rule):
         kinds, targets = self._prepared(ctx)
         items = list(targets.values())
         findings: list[Finding] = []
-        proposed: set[tuple[str, str]] = set()
+        proposed: dict[tuple[str, str], Target] = {}
         checked = [
             self._candidates(ctx.graph, kinds, target, targets, findings, proposed)
             for target in items[len(items) * index // count : len(items) * (index + 1) // count]
         ]
         # the async helpers this shard proposed first, checked here too: the merge keeps the
         # results of the first proposal in target order, which is the one a serial run checks
-        helpers: dict[tuple[str, str], Checked] = {}
-        for proposal in (h for c in checked for h in c.helpers):
-            module, qualname, role, mapped = proposal
-            fn = ctx.graph.modules[module].functions[qualname]
-            helper = Target(module, ctx.graph.modules[module].path, fn, None, role, "helper", mapped)
-            helpers[(module, qualname)] = self._candidates(ctx.graph, kinds, helper, targets, findings, None)
+        helpers = {key: self._candidates(ctx.graph, kinds, helper, targets, findings, None) for key, helper in proposed.items()}
         return Shard(findings, (checked, helpers))
 
     def merge(self, ctx: Context, shards: list[Shard]) -> Iterator[Finding]:
@@ -135,8 +130,8 @@ class BlockingCallInAsync(Rule):
         for shard in shards:
             targets, checked_helpers = shard.data
             for checked in targets:
-                for module, qualname, _, _ in checked.helpers:
-                    helpers.setdefault((module, qualname), (checked_helpers[(module, qualname)], shard.findings))
+                for key in checked.helpers:
+                    helpers.setdefault(key, (checked_helpers[key], shard.findings))
                 yield from _deduplicated(checked, shard.findings, seen)
         for checked, findings in helpers.values():
             yield from _deduplicated(checked, findings, seen)
@@ -183,7 +178,7 @@ class BlockingCallInAsync(Rule):
         target: Target,
         targets: dict[tuple[str, str], Target],
         findings: list[Finding],
-        proposed: set[tuple[str, str]] | None,
+        proposed: dict[tuple[str, str], Target] | None,
     ) -> Checked:
         """What one function may report, before deduplication (appended to `findings`), and
         the async helpers it awaits that this shard proposes first. `proposed` None: a helper
@@ -250,7 +245,7 @@ class BlockingCallInAsync(Rule):
         scope: Scope,
         call: CallSite,
         targets: dict[tuple[str, str], Target],
-        proposed: set[tuple[str, str]],
+        proposed: dict[tuple[str, str], Target],
         checked: Checked,
         caller: Target,
     ) -> tuple[str, str, Blocking] | None:
@@ -333,7 +328,7 @@ class BlockingCallInAsync(Rule):
         call: CallSite,
         caller: Target,
         targets: dict[tuple[str, str], Target],
-        proposed: set[tuple[str, str]],
+        proposed: dict[tuple[str, str], Target],
         checked: Checked,
     ) -> None:
         hit = resolved_function(graph, scope.module, scope, call.callee, may_block(call.callee, _passed(scope, call)))
@@ -350,7 +345,7 @@ class BlockingCallInAsync(Rule):
         helper: Function,
         caller: Target,
         targets: dict[tuple[str, str], Target],
-        proposed: set[tuple[str, str]],
+        proposed: dict[tuple[str, str], Target],
         checked: Checked,
     ) -> None:
         """Propose an awaited async helper as a target of its own (the first proposal in
@@ -361,9 +356,16 @@ class BlockingCallInAsync(Rule):
         decorators = decorator_names(graph, module, helper)
         if any(d not in TRANSPARENT_DECORATORS for d in decorators):
             return
-        proposed.add(key)
-        mapped = self._mapped(kinds, scope, call, helper) if self._uses_params(helper, Scope(module, helper, {})) else {}
-        checked.helpers.append((module, helper.qualname, f"function `{helper.name}` (awaited by {caller.role})", mapped))
+        proposed[key] = Target(
+            module,
+            graph.modules[module].path,
+            helper,
+            None,
+            f"function `{helper.name}` (awaited by {caller.role})",
+            "helper",
+            self._mapped(kinds, scope, call, helper) if self._uses_params(helper, Scope(module, helper, {})) else {},
+        )
+        checked.helpers.append(key)
 
     @staticmethod
     def _or_def(graph: ProjectGraph, target: Target) -> str:
@@ -391,7 +393,7 @@ class Checked:
 
     # (location, the helper reported through or None for a direct call, index in the shard's findings)
     candidates: list[tuple[tuple[str, int, int], tuple[str, str] | None, int]]
-    helpers: list[tuple[str, str, str, dict[str, str]]]  # (module, qualname, role, kinds passed in)
+    helpers: list[tuple[str, str]]  # (module, qualname) of the async helpers it proposed first in its shard
 
 
 def _deduplicated(checked: Checked, findings: list[Finding], seen: set[tuple[str, int, int]]) -> Iterator[Finding]:
