@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ..facts.model import Assign, Call, Function, Name
+from ..facts.model import Assign, Call, Function, Import, ModuleFacts, Name
 from ..graph.model import ProjectGraph
-from ..graph.resolve import RClass, RExternal, RVar
+from ..graph.resolve import RClass, RExternal, RVar, Target
 from ._resources import CLIENT_CLASSES, CONNECT_FUNCTIONS, SESSION_CLASSES, SESSION_MAKERS, external_of
 from .base import Context, Finding, Rule
 
@@ -110,26 +110,46 @@ class ModuleLevelSingleton(Rule):
         if resolver is None:
             return
         seen: set[tuple[str, int, int]] = set()
+        # (module, name) -> target, for names no function scope binds: the module's answer
+        # (a function reads ~10 names; most are locals or the module's own imports)
+        answers: dict[tuple[str, str], Target] = {}
+        kinds: dict[tuple[str, int, int], tuple[str, str] | None] = {}  # a module variable's verdict
         for user in request_functions(ctx):
             fn = user.function
+            facts = graph.modules.get(user.module)
+            if facts is None:
+                continue
+            scopes = [Frame.of(facts, scope) for scope in resolver.scope_chain(facts, fn.qualname)[:-1]]
             for name in sorted(used_names(fn)):
-                # a module the pre-scan skipped is parsed only when it may bind the name to a call
-                target = resolver.resolve_when(user.module, fn.qualname, name, may_bind_call(graph, user.module, fn, name))
+                head = name.partition(".")[0]
+                binding = local_binding(facts, scopes, head)
+                if binding == "value":
+                    continue
+                key = (user.module, name)
+                if binding is None and key in answers:
+                    target = answers[key]
+                else:
+                    # a module the pre-scan skipped is parsed only when it may bind the name to a call
+                    target = resolver.resolve_when(user.module, fn.qualname, name, may_bind_call(graph, user.module, fn, name))
+                    if binding is None:
+                        answers[key] = target
                 if not isinstance(target, RVar) or target.scope != "":
                     continue
-                facts = graph.modules.get(target.module)
-                if facts is None:
+                owner = graph.modules.get(target.module)
+                if owner is None:
                     continue
-                key = (facts.path, target.assign.loc[0], target.assign.loc[1])
-                if key in seen:
+                spot = (owner.path, target.assign.loc[0], target.assign.loc[1])
+                if spot in seen:
                     continue
-                kind = singleton_kind(graph, target.module, target.assign)
+                if spot not in kinds:
+                    kinds[spot] = singleton_kind(graph, target.module, target.assign)
+                kind = kinds[spot]
                 if kind is None:
                     continue
-                seen.add(key)
+                seen.add(spot)
                 what, ctor = kind
                 yield self.at(
-                    facts.path,
+                    owner.path,
                     target.assign.loc,
                     f"{what} `{name}` is created at import time by `{ctor}(...)` and used directly by "
                     f"{user.role} `{fn.name}`; build it in a dependency (or in lifespan on `app.state`) "
@@ -138,11 +158,45 @@ class ModuleLevelSingleton(Rule):
                 )
 
 
+@dataclass(slots=True)
+class Frame:
+    """What one function scope binds, for `local_binding`."""
+
+    scope: str
+    imports: dict[str, Import]
+    assigns: dict[str, list[Assign]]
+    params: frozenset[str]
+
+    @staticmethod
+    def of(facts: ModuleFacts, scope: str) -> Frame:
+        fn = facts.functions.get(scope)
+        params = frozenset(p.name for p in fn.params) if fn is not None else frozenset()
+        return Frame(scope, facts.imports.get(scope, {}), facts.assigns.get(scope, {}), params)
+
+
+def local_binding(facts: ModuleFacts, frames: list[Frame], head: str) -> str | None:
+    """How the function scopes (innermost first) bind `head`, as name lookup sees it: None
+    when none does (the module decides); "value" for a parameter or a local that cannot stand
+    for a module-level object (no answer of the resolver could be a module variable);
+    "other" for a local import or an alias (`c = client`), which the resolver follows."""
+    for frame in frames:
+        if head in frame.imports:
+            return "other"
+        assigns = frame.assigns.get(head)
+        if assigns:
+            return "other" if any(isinstance(a.value, Name) for a in assigns) else "value"
+        local = facts.functions.get(f"{frame.scope}.<locals>.{head}") or facts.classes.get(f"{frame.scope}.<locals>.{head}")
+        if local is not None and local.parent == frame.scope or head in frame.params:
+            return "value"
+    return None
+
+
 def may_bind_call(graph: ProjectGraph, module: str, fn: Function, name: str) -> Callable[[bytes], bool]:
     """May a module the pre-scan deferred hold the singleton `name` (or the name it was
     imported as) stands for? Only if some deferred module binds that name at module level to
     a call that could build one (`client = httpx.Client()`, `db = SessionLocal()`), as the
-    pre-scan recorded (`ModuleFacts.global_calls`); then the module on the way is parsed."""
+    pre-scan recorded (`ModuleFacts.global_calls`); then the module on the way is parsed.
+    (The module itself need not name it: a package's `__init__.py` leads to its submodules.)"""
     words = {name.rsplit(".", 1)[-1]}
     facts = graph.modules.get(module)
     resolver = graph.resolver
@@ -153,8 +207,7 @@ def may_bind_call(graph: ProjectGraph, module: str, fn: Function, name: str) -> 
             if imported is not None and imported.attr:
                 words.add(imported.attr)
     calls = resolver.deferred_calls if resolver is not None else {}
-    found = any(_may_build(callee) for w in words for callee in calls.get(w, ()))
-    return lambda data: found
+    return lambda data: any(_may_build(callee) for w in words for callee in calls.get(w, ()))  # asked only then
 
 
 _BUILDER_WORDS = ("Service", "Repo", "DAO", "Dao", "Client", "client", "Session", "session", "Connection", "connect",
