@@ -198,6 +198,11 @@ def test_deferring_modules_finds_what_parsing_every_module_finds(root: Path, mon
         (b"def f(resp):\n    data = resp.json()\n    return data.get('k')\n", "f", "kinds"),
         (b"client = Redis()\ndef f(k):\n    return client.get(k)\n", "f", True),  # a module-level value
         (b"def g():\n    time.sleep(1)\n", "f", "kinds"),  # no such function
+        # an awaited method call is no blocking call: `get_session` need not be looked at
+        (b"from .db import get_session\nasync def f():\n    s = get_session()\n    r = await s.execute(q)\n", "f", "kinds"),
+        # ... unless its result is used further, or the call is not the whole of the `await`
+        (b"from .db import get_session\nasync def f():\n    s = get_session()\n    await s.execute(q).first()\n", "f", True),
+        (b"from .db import get_session\nasync def f():\n    s = get_session()\n    await g(s.execute(q))\n", "f", True),
     ],
 )
 def test_may_block_names_the_kinds_a_helper_needs_to_block(text: bytes, name: str, verdict: object) -> None:

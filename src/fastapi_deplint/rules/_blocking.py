@@ -804,7 +804,7 @@ def _may_block(data: bytes, name: str) -> bool | frozenset[str]:
     for text in function_texts(data, name):
         if _STRONG.search(text) or (_BARE.search(text) and _FROM_LIBRARY.search(data)):
             return True
-        methods = {m.decode() for m in _KIND_METHOD.findall(text)}
+        methods = {m.group(1).decode() for m in _KIND_METHOD.finditer(text) if not _awaited(text, m.start())}
         if not methods:
             continue
         sources = frozenset().union(*(_SOURCES[k] for k, blocking in BLOCKING_METHODS.items() if methods & blocking))
@@ -816,6 +816,36 @@ def _may_block(data: bytes, name: str) -> bool | frozenset[str]:
             return True  # `db = SessionLocal()` then `db.commit()`: the kind is known once parsed
         wanted |= sources
     return frozenset(wanted)  # empty: no such function here (a class, a re-export), or it cannot block
+
+
+def _awaited(text: bytes, dot: int) -> bool:
+    """Is the method call whose `.` is at `dot` the whole of an `await` (`await db.execute(q)`,
+    `await self.redis.get(k)`)? Its value is then awaitable: not a blocking call (FDL302 skips
+    awaited calls). Not when the result is used further (`await s.execute(q).first()`) or
+    the receiver is not a plain dotted name."""
+    start = dot
+    while start > 0 and (text[start - 1 : start].isalnum() or text[start - 1] in b"_."):
+        start -= 1
+    before = text[max(0, start - 16) : start].rstrip()
+    if not before.endswith(b"await") or before[-6:-5].isalnum() or before[-6:-5] == b"_":
+        return False
+    end = _call_end(text, text.index(b"(", dot))
+    return end >= 0 and text[end : end + 64].lstrip()[:1] not in (b".", b"(", b"[")
+
+
+def _call_end(text: bytes, opening: int) -> int:
+    """The index just past the `)` that closes the `(` at `opening` (brackets counted, strings
+    not understood: good enough to look for what follows); -1 when not found nearby."""
+    depth = 0
+    for i in range(opening, min(len(text), opening + 4096)):
+        c = text[i]
+        if c in b"([{":
+            depth += 1
+        elif c in b")]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return -1
 
 
 def _makes_any(kinds: frozenset[str], words: Iterable[bytes]) -> bool:
@@ -839,7 +869,9 @@ def _receiver_from_call(text: bytes, data: bytes, methods: set[str]) -> bool:
     (`db = SessionLocal()` with `SessionLocal` imported, `with make_client() as c`)? Its kind
     then rests on what that callee gives. Calls on other locals (`data = resp.json()`) and on
     builtins give no kind."""
-    receivers = {r for r, m in _RECEIVER.findall(text) if m.decode() in methods} - {b"self", b"cls"}
+    receivers = {
+        m.group(1) for m in _RECEIVER.finditer(text) if m.group(2).decode() in methods and not _awaited(text, m.end(1))
+    } - {b"self", b"cls"}
     if not receivers:
         return False
     heads = [head for name, head in _ASSIGNED_CALL.findall(text) if name in receivers]
