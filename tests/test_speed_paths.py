@@ -218,6 +218,9 @@ def test_may_block_names_the_kinds_a_helper_needs_to_block(text: bytes, name: st
         (b"class Form:\n    x: int\n", True),
         (b"from enum import Enum\nclass Form(str, Enum):\n    A = 1\n", True),
         (b"from app.db import BaseModel\nclass Form(BaseModel):\n    x: int\n", False),  # a project base
+        (b"from pydantic import BaseModel\nclass Base(BaseModel):\n    pass\nclass Form(Base):\n    x: int\n", True),
+        (b"from sqlalchemy.orm import Session\nclass Base(Session):\n    pass\nclass Form(Base):\n    x: int\n", False),
+        (b"class Form(Base):\n    pass\nclass Base(Form):\n    pass\n", False),  # a cycle: no plain base anywhere
         (b"class Form(str, Enum):\n    A = 1\n", False),  # `Enum` from nowhere
         (b"from sqlalchemy.orm import Session\nclass Form(Session):\n    pass\n", False),
         (b"from .models import Form\n", False),  # a re-export

@@ -70,15 +70,15 @@ def to_x(node: ast.expr | None, depth: int = 0) -> X | None:
         if dotted is not None:
             return Name(dotted, loc)
         return Opaque("attribute", loc)
-    if isinstance(node, ast.Call):
-        func = to_x(node.func, depth + 1) or Opaque("call", loc)
+    if cls is ast.Call:
+        func = to_x(node.func, depth + 1) or Opaque("call", loc)  # type: ignore[attr-defined]
         args = tuple(
-            (to_x(a, depth + 1) if not isinstance(a, ast.Starred) else Opaque("starred", loc_of(a))) or Opaque("?", loc)
-            for a in node.args[:MAX_ITEMS]
+            (to_x(a, depth + 1) if a.__class__ is not ast.Starred else Opaque("starred", loc_of(a))) or Opaque("?", loc)
+            for a in node.args[:MAX_ITEMS]  # type: ignore[attr-defined]
         )
-        kwargs = tuple((k.arg, to_x(k.value, depth + 1) or Opaque("?", loc)) for k in node.keywords[:MAX_ITEMS])
+        kwargs = tuple((k.arg, to_x(k.value, depth + 1) or Opaque("?", loc)) for k in node.keywords[:MAX_ITEMS])  # type: ignore[attr-defined]
         return Call(func, args, kwargs, loc)
-    if isinstance(node, ast.Subscript):
+    if cls is ast.Subscript:
         value = to_x(node.value, depth + 1) or Opaque("?", loc)
         sl = node.slice
         elts = sl.elts if isinstance(sl, ast.Tuple) else [sl]

@@ -940,11 +940,12 @@ _PLAIN_BASES: dict[str, tuple[bytes, ...]] = {
 _CLASS_HEADER = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*(?:\(([^()]*)\))?[ \t]*:", re.MULTILINE)
 
 
-def _plain_class_only(data: bytes, name: str) -> bool:
+def _plain_class_only(data: bytes, name: str, depth: int = 0) -> bool:
     """Is every definition of `name` in the module a class with plain bases (`class Form:`,
-    `class Form(BaseModel):` with `BaseModel` from pydantic), and nothing else binds it (no
-    import, assignment, `import *`)? Then no value of that type is of a blocking kind."""
-    if b"import *" in data or _bound_otherwise(data, name.encode()):
+    `class Form(BaseModel):` with `BaseModel` from pydantic, or a class of the same module
+    that is plain in turn), and nothing else binds it (no import, assignment, `import *`)?
+    Then no value of that type is of a blocking kind."""
+    if depth > MAX_DEPTH or b"import *" in data or _bound_otherwise(data, name.encode()):
         return False
     found = False
     for match in _CLASS_HEADER.finditer(data):
@@ -955,7 +956,9 @@ def _plain_class_only(data: bytes, name: str) -> bool:
             base = part.strip()
             if not base or b"=" in base or base.partition(b"[")[0] in (b"Generic", b"Protocol"):
                 continue  # `metaclass=...`, `total=False`, type parameters
-            if not _plain_base(data, base):
+            if not _plain_base(data, base) and not (
+                base.decode("ascii", "replace").isidentifier() and base != name.encode() and _plain_class_only(data, base.decode(), depth + 1)
+            ):
                 return False
     return found
 
