@@ -97,18 +97,20 @@ def test_a_shard_that_raises_makes_the_parent_run_its_rule_whole(monkeypatch: py
     assert any(code == "FDL302" for _, _, _, code, _ in serial)
 
 
-def test_merging_shards_yields_what_one_check_does() -> None:
-    """FDL302 split into shards and merged (the parallel path, here in one process) reports
-    what its `check` does, in the same order: deduplication and the async helpers found on
-    the way tie targets of different shards together."""
+@pytest.mark.parametrize(("code", "at_least"), [("FDL302", 10), ("FDL601", 3)])
+def test_merging_shards_yields_what_one_check_does(code: str, at_least: int) -> None:
+    """A rule split into shards and merged (the parallel path, here in one process) reports
+    what its `check` does, in the same order. For FDL302, deduplication and the async helpers
+    found on the way tie targets of different shards together."""
     from fastapi_deplint.rules.base import Context
-    from fastapi_deplint.rules.fdl302_blocking_call import BlockingCallInAsync
 
+    rule = next(r for r in all_rules() if r.code == code)
+    assert rule.shards > 1
     config = load_config([ROOT / "fixtures"], overrides={"select": "ALL"})
     for count in (2, 3, 7):
         ctx = Context(engine.analyse([ROOT / "fixtures"], config, jobs=1).graph, config)
-        whole = [(f.path, f.line, f.col, f.message) for f in BlockingCallInAsync().check(ctx)]
+        whole = [(f.path, f.line, f.col, f.message) for f in rule().check(ctx)]
         ctx = Context(engine.analyse([ROOT / "fixtures"], config, jobs=1).graph, config)
-        shards = [BlockingCallInAsync().shard(ctx, i, count) for i in range(count)]
-        merged = [(f.path, f.line, f.col, f.message) for f in BlockingCallInAsync().merge(ctx, shards)]
-        assert merged == whole and len(whole) > 10
+        shards = [rule().shard(ctx, i, count) for i in range(count)]
+        merged = [(f.path, f.line, f.col, f.message) for f in rule().merge(ctx, shards)]
+        assert merged == whole and len(whole) > at_least

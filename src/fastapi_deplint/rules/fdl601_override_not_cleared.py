@@ -13,10 +13,11 @@ from pathlib import Path
 
 from ..facts import detail
 from ..facts.expr import loc_of
+from ..facts.model import ModuleFacts
 from ..graph.model import ProjectGraph
 from ..graph.resolve import RFunc
 from ..source import read_source
-from .base import Context, Finding, Rule
+from .base import Context, Finding, Rule, Shard
 from .fdl601_testcode import (
     CLASS_HOOKS,
     CLEARING_METHODS,
@@ -94,18 +95,37 @@ class OverrideNotCleared(Rule):
     name = "override-not-cleared"
     summary = "Clear the override after the test (fixture teardown, `finally`, or `patch.dict`)."
     cost = 4
+    shards = 4
 
     def __init__(self) -> None:
         self._modules: dict[str, TestModule | None] = {}
+        self._mentions: dict[str, bool] = {}  # path -> does the file mention `dependency_overrides`
         self._clearing: dict[tuple[str, str], bool] = {}
         self._graph: ProjectGraph | None = None
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        yield from self.merge(ctx, [self.shard(ctx, 0, 1)])
+
+    def shard(self, ctx: Context, index: int, count: int) -> Shard:
+        """The test files that mention `dependency_overrides`, split in contiguous slices: each
+        is parsed and modelled (`TestModule`) by one shard (on FastAPI's sdist the whole rule,
+        0.2 s, was the last rule to finish)."""
+        files = [
+            facts
+            for facts in sorted(ctx.graph.modules.values(), key=lambda f: f.path)
+            if facts.test_file and facts.error is None and self._mentions_overrides(facts.path)
+        ]
+        mine = files[len(files) * index // count : len(files) * (index + 1) // count]
+        return Shard(list(self._check_files(ctx, mine)))
+
+    def merge(self, ctx: Context, shards: list[Shard]) -> Iterator[Finding]:
+        for shard in shards:
+            yield from shard.findings
+
+    def _check_files(self, ctx: Context, files: list[ModuleFacts]) -> Iterator[Finding]:
         graph = self._graph = ctx.graph
         conftests = {f.path: f.module for f in list(graph.modules.values()) if Path(f.path).name == "conftest.py"}
-        for facts in sorted(graph.modules.values(), key=lambda f: f.path):
-            if not facts.test_file or facts.error is not None:
-                continue
+        for facts in files:
             mod = self._module(facts.path, facts.module, require_mention=True)
             if mod is None or not mod.sites:
                 continue
@@ -129,15 +149,19 @@ class OverrideNotCleared(Rule):
     # -- reading test modules -----------------------------------------------------------------------
     def _module(self, path: str, module: str, require_mention: bool = False) -> TestModule | None:
         if path not in self._modules:
-            try:
-                mentioned = OVERRIDES.encode() in read_source(path)
-            except OSError:
-                mentioned = False
-            if require_mention and not mentioned:
+            if require_mention and not self._mentions_overrides(path):
                 return None
             tree = detail.module_tree(path)
             self._modules[path] = TestModule.build(path, module, tree) if tree is not None else None
         return self._modules[path]
+
+    def _mentions_overrides(self, path: str) -> bool:
+        if path not in self._mentions:
+            try:
+                self._mentions[path] = OVERRIDES.encode() in read_source(path)
+            except OSError:
+                self._mentions[path] = False
+        return self._mentions[path]
 
     @staticmethod
     def _symbol(site: SetSite) -> str:
