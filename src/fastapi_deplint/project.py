@@ -236,12 +236,14 @@ def _known_deferred(path: Path, absolute: str, display: str, index: DeferralInde
     of the parsed ones, run on all cores (`read_facts`)."""
     if now is None:
         return None
+    known = index.get(absolute, now)
+    if known is None:  # (every file of a first run: no need to name its module)
+        return None
     try:
         module, is_package = module_name_for(path)
     except (OSError, ValueError):
         return None
-    known = index.get(absolute, now)
-    if known is None or known[1:3] != (module, is_package):
+    if known[1:3] != (module, is_package):
         return None
     facts = deferred_facts(display, module, is_package)
     facts.global_calls = dict(known[3])
