@@ -349,16 +349,7 @@ class Extractor:
                 for k in keywords:
                     if k.value.__class__ is ast.Name:
                         names.append(k.value.id)
-                calls.append(
-                    CallSite(
-                        callee,
-                        (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset),  # type: ignore[attr-defined]
-                        awaited,
-                        in_with,
-                        tuple(names),
-                        in_thread,
-                    )
-                )
+                calls.append(CallSite(callee, loc_of(node), awaited, in_with, tuple(names), in_thread))
                 wraps = in_thread or callee.rpartition(".")[2] in THREAD_WRAPPERS
                 if dotted is not None:  # a name chain holds no calls: its head is all it loads
                     loads.add(dotted.partition(".")[0])
