@@ -956,9 +956,10 @@ def _plain_class_only(data: bytes, name: str, depth: int = 0) -> bool:
             base = part.strip()
             if not base or b"=" in base or base.partition(b"[")[0] in (b"Generic", b"Protocol"):
                 continue  # `metaclass=...`, `total=False`, type parameters
-            if not _plain_base(data, base) and not (
-                base.decode("ascii", "replace").isidentifier() and base != name.encode() and _plain_class_only(data, base.decode(), depth + 1)
-            ):
+            if _plain_base(data, base):
+                continue
+            same_module = base.decode("ascii", "replace")  # a class of this module, plain in turn?
+            if not (same_module.isidentifier() and same_module != name and _plain_class_only(data, same_module, depth + 1)):
                 return False
     return found
 

@@ -110,21 +110,27 @@ class OverrideNotCleared(Rule):
         """The test files that mention `dependency_overrides`, split in contiguous slices: each
         is parsed and modelled (`TestModule`) by one shard (on FastAPI's sdist the whole rule,
         0.2 s, was the last rule to finish)."""
-        files = [
-            facts
-            for facts in sorted(ctx.graph.modules.values(), key=lambda f: f.path)
-            if facts.test_file and facts.error is None and self._mentions_overrides(facts.path)
-        ]
+        files, conftests = self._prepared(ctx)
         mine = files[len(files) * index // count : len(files) * (index + 1) // count]
-        return Shard(list(self._check_files(ctx, mine)))
+        return Shard(list(self._check_files(ctx, mine, conftests)))
 
     def merge(self, ctx: Context, shards: list[Shard]) -> Iterator[Finding]:
         for shard in shards:
             yield from shard.findings
 
-    def _check_files(self, ctx: Context, files: list[ModuleFacts]) -> Iterator[Finding]:
+    def _prepared(self, ctx: Context) -> tuple[list[ModuleFacts], dict[str, str]]:
+        """The test files to check and every `conftest.py` (path -> module), found once per
+        process and context (a process may take several shards)."""
+        ready = getattr(self, "_ready", None)
+        if ready is None or ready[0] is not ctx:
+            modules = sorted(ctx.graph.modules.values(), key=lambda f: f.path)
+            files = [f for f in modules if f.test_file and f.error is None and self._mentions_overrides(f.path)]
+            conftests = {f.path: f.module for f in modules if Path(f.path).name == "conftest.py"}
+            ready = self._ready = (ctx, files, conftests)
+        return ready[1], ready[2]
+
+    def _check_files(self, ctx: Context, files: list[ModuleFacts], conftests: dict[str, str]) -> Iterator[Finding]:
         graph = self._graph = ctx.graph
-        conftests = {f.path: f.module for f in list(graph.modules.values()) if Path(f.path).name == "conftest.py"}
         for facts in files:
             mod = self._module(facts.path, facts.module, require_mention=True)
             if mod is None or not mod.sites:
