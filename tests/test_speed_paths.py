@@ -163,6 +163,12 @@ def test_settings_are_part_of_the_run_key(proj: Path) -> None:
         (b"raise FastAPIError('x')\n", False),
         (b"MIDDLEWARE = ['django.middleware.security.SecurityMiddleware']\n", False),
         (b"headers['Strict-Transport-Security'] = 'max-age=1'\nraise TemplateSecurityError(x)\n", False),
+        (b"class TimedRoute(routing.APIRoute):\n    pass\n", True),
+        (b"router = APIRouter(route_class=TimedRoute)\n", True),
+        (b"app.add_api_route('/x', handler)\n", True),
+        (b"router.add_api_websocket_route('/ws', handler)\n", True),
+        (b"await SearchAPIRouter.async_search(q)\n", False),
+        (b"data = add_api_key_to_headers(data)\n", False),
     ],
 )
 def test_the_prescan_keeps_files_that_can_declare_graph_parts(source: bytes, relevant: bool) -> None:
