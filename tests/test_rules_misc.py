@@ -220,6 +220,31 @@ def test_fdl601_fixture_chain_cleans(tmp_path: Path) -> None:
     assert run(tmp_path, {"main.py": APP, "tests/test_me.py": tests}, ["FDL601"]) == []
 
 
+
+def test_fdl601_reads_a_conftest_the_prescan_skipped(tmp_path: Path) -> None:
+    """A conftest with no FastAPI words is not parsed up front; its fixtures still count, and
+    the verdict does not depend on whether another rule happened to parse it first."""
+    factory = "from main import app as made\n\ndef create_app():\n    return made\n"
+    conftest = """
+        import pytest
+        from factory import create_app
+
+        @pytest.fixture
+        def app():
+            return create_app()
+    """
+    tests = """
+        from main import get_user
+
+        def test_me(app):
+            app.dependency_overrides[get_user] = lambda: "fake"
+    """
+    files = {"main.py": APP, "factory.py": factory, "tests/conftest.py": conftest, "tests/test_me.py": tests}
+    assert run(tmp_path, files, ["FDL601"]) == []  # a fresh app per test cannot leak
+    leaky = conftest.replace("return create_app()", "return made_once").replace("import create_app", "import made_once")
+    found = run(tmp_path / "2", {**files, "tests/conftest.py": leaky}, ["FDL601"])
+    assert codes(found) == [("test_me.py", 5, "FDL601")]
+
 # --- FDL701 ------------------------------------------------------------------------------------
 
 STYLE = """

@@ -433,6 +433,14 @@ def test_files_that_come_and_go_reuse_or_re_run_what_they_can_change(tmp_path: P
     # gone: an analysed file nothing looked up re-runs its part, one that was looked up all
     assert change(app / "more_routes.py", None) == ["part:database.py,extras.py,main.py,more_routes.py"]
     assert change(app / "extras.py", None) == ["whole"]
+    # pytest finds a conftest.py by its folder, not by a module name: FDL601 reads every one
+    leak = "from app.database import get_db\n\n\ndef test_a(app):\n    app.dependency_overrides[get_db] = lambda: 1\n"
+    assert change(app / "test_a.py", leak) == ["part:test_a.py"]
+    assert "test_a.py:5:5: FDL601" in check(".")
+    fresh_app = "import pytest\nfrom app.main import make\n\n\n@pytest.fixture\ndef app():\n    return make()\n"
+    assert change(app / "conftest.py", fresh_app) == ["whole"]  # (the pre-scan defers it)
+    assert "FDL601" not in check(".")
+    assert change(app / "conftest.py", None) == []  # the tree of two runs ago: its own entry
 
 
 def test_a_forked_child_s_reads_count_as_the_run_s(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,8 @@ they cost a `stat` per file and a re-scan of the edited files instead of a whole
   others, and the result. A tree that differs from it only in files outside `sensitive`,
   each re-scanned to the same verdict, reuses the result.
 - A file that came or went (`Membership`) is like an edited one when no other file can mean
-  something else for it: not an `__init__.py` (package boundaries name other modules), its
+  something else for it: not an `__init__.py` (package boundaries name other modules) nor a
+  `conftest.py` (pytest finds those by folder; FDL601 reads every one), its
   module name unrelated to every name linking and the rules looked up (`Resolver.asked`,
   including dotted tails of its path, which the resolver matches too), unlike any other
   file's and with a first segment the project already has (`import redis` stays external).
@@ -264,9 +265,10 @@ class RunSlot:
 
 
 def _plain_module(path: str) -> bool:
-    """A Python file that is not a package's `__init__.py` (nor a manifest FDL107 reads)."""
+    """A Python file that is not a package's `__init__.py` (nor a manifest FDL107 reads), nor a
+    `conftest.py`: pytest finds those by folder, and FDL601 reads every one, parsed or not."""
     name = os.path.basename(path)
-    return name.endswith(".py") and name != "__init__.py"
+    return name.endswith(".py") and name not in ("__init__.py", "conftest.py")
 
 
 def _tails(dotted: str) -> Iterator[str]:

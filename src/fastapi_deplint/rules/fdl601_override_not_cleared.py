@@ -126,6 +126,10 @@ class OverrideNotCleared(Rule):
             modules = sorted(ctx.graph.modules.values(), key=lambda f: f.path)
             files = [f for f in modules if f.test_file and f.error is None and self._mentions_overrides(f.path)]
             conftests = {f.path: f.module for f in modules if Path(f.path).name == "conftest.py"}
+            # and those the pre-scan skipped (fixtures such as `return create_app()` need no
+            # FastAPI word): read here whether or not another rule parsed them before
+            deferred = ctx.graph.resolver.deferred if ctx.graph.resolver is not None else {}
+            conftests.update((path, name) for name, (path, _) in deferred.items() if Path(path).name == "conftest.py")
             ready = self._ready = (ctx, files, conftests)
         return ready[1], ready[2]
 
