@@ -126,6 +126,7 @@ class Resolver:
         self.components = Components()
         self._asking = False
         self._touched: set[str] = set()
+        self._final: dict[tuple[str, str, str], tuple[Target, frozenset[str]]] = {}  # see `_resolve_loaded`
         # every module name looked up, found or not: a file that comes or goes later changes
         # no answer unless its name is related to one of these (`run_cache.Membership`)
         self.asked: set[str] = set()
@@ -176,9 +177,26 @@ class Resolver:
         """`resolve` over the modules parsed so far, parsing nothing: (target, None), or (what
         it found, the deferred module that stood in the way) when the answer needs one. Lets a
         question asked of every name (is this a router class? an `Annotated` alias? a
-        module-level client?) decide cheaply whether a module the pre-scan skipped can matter."""
-        with self.parsed_only() as blocked:
-            target = self._resolve(module, scope, dotted)
+        module-level client?) decide cheaply whether a module the pre-scan skipped can matter.
+
+        An answer that touched no deferred module is final (parsed modules never change, and
+        the deferred ones are the only ones that can join): it is kept with the modules it
+        touched, which a later asker touches too (`question` joins them). Rules ask the same
+        name in the same scope again and again: 44% of FDL302's questions on litellm."""
+        key = (module, scope, dotted)
+        known = self._final.get(key)
+        if known is not None:
+            self._touched |= known[1]
+            return known[0], None
+        outer, self._touched = self._touched, set()
+        try:
+            with self.parsed_only() as blocked:
+                target = self._resolve(module, scope, dotted)
+        finally:
+            touched, self._touched = self._touched, outer
+            outer |= touched
+        if not blocked and not any(m in self.deferred for m in touched):
+            self._final[key] = (target, frozenset(touched))
         return target, blocked[0] if blocked else None
 
     @contextmanager
