@@ -508,3 +508,108 @@ def test_what_is_built_while_the_gc_is_paused_is_not_scanned_as_young_afterwards
         kept = [[i] for i in range(20_000)]  # (lists are always tracked; small dicts are not)
     assert gc.isenabled()
     assert gc.get_freeze_count() - before >= len(kept)
+
+
+@pytest.mark.parametrize("root", [*fixture_dirs(), ROOT / "examples"], ids=lambda p: p.name)
+def test_a_focused_run_reports_in_its_files_what_a_whole_run_does(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pre-commit gives files and sees only their findings (`Context.focus`): rules may skip
+    work whose findings land elsewhere, never change what lands in the files given. Every
+    file of every fixture, alone, against the whole run."""
+    import fastapi_deplint.rules.fdl302_blocking_call as fdl302
+    from fastapi_deplint import engine
+    from fastapi_deplint.config import Config
+
+    monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
+    config = Config(select=["ALL"])
+    whole = engine.run(engine.analyse([root], config, jobs=1), config).findings
+    narrowed: list[str] = []
+    real = fdl302._focused
+    monkeypatch.setattr(fdl302, "_focused", lambda ctx, targets: narrowed.append("x") or real(ctx, targets))
+    for path in sorted(root.rglob("*.py")):
+        real_path = os.path.normcase(os.path.realpath(path))
+        project = engine.analyse([root], config, jobs=1)
+        focused = engine.run(project, config, wanted={real_path}).findings
+        expected = [f for f in whole if os.path.normcase(os.path.realpath(f.path)) == real_path]
+        assert [f for f in focused if os.path.normcase(os.path.realpath(f.path)) == real_path] == expected, path
+
+
+def test_fdl302_checks_only_the_focused_files_when_that_is_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A router module of async routes: only its targets are checked. A module with an async
+    helper that routes elsewhere may await: every target (its proposers are needed)."""
+    import fastapi_deplint.rules.fdl302_blocking_call as fdl302
+    from fastapi_deplint import engine
+    from fastapi_deplint.config import Config
+
+    monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
+    (tmp_path / "routes.py").write_text(
+        "import time\nfrom fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+        "@router.get('/a')\nasync def a():\n    time.sleep(1)\n"
+    )
+    (tmp_path / "helpers.py").write_text("import time\n\n\nasync def pause():\n    time.sleep(1)\n")
+    (tmp_path / "main.py").write_text(
+        "from fastapi import FastAPI\nfrom helpers import pause\nfrom routes import router\n\napp = FastAPI()\n"
+        "app.include_router(router)\n\n\n@app.get('/b')\nasync def b():\n    await pause()\n"
+    )
+    config = Config(select=["FDL302"])
+    checked: list[str] = []
+    real = fdl302.BlockingCallInAsync._candidates
+    monkeypatch.setattr(
+        fdl302.BlockingCallInAsync, "_candidates", lambda self, g, k, target, *a: checked.append(target.fn.name) or real(self, g, k, target, *a)
+    )
+
+    def run(name: str) -> list[tuple[str, int]]:
+        checked.clear()
+        project = engine.analyse([tmp_path], config, jobs=1)
+        found = engine.run(project, config, wanted={os.path.normcase(os.path.realpath(tmp_path / name))}).findings
+        return [(Path(f.path).name, f.line) for f in found]
+
+    assert ("routes.py", 9) in run("routes.py") and checked == ["a"]
+    assert ("helpers.py", 5) in run("helpers.py") and sorted(checked) == ["a", "b", "pause"]
+
+
+def test_a_pre_commit_edit_is_narrowed_and_never_becomes_the_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files given in project mode (pre-commit) after an edit: the run is narrowed to them
+    (`analyse_part(narrow=True)`), reports what a run without the cache reports, is answered
+    from its own entry when nothing changed, and leaves the record alone."""
+    import fastapi_deplint.cli as cli
+
+    proj = tmp_path / "proj"
+    shutil.copytree(ROOT / "fixtures" / "FDL302", proj)
+    (proj / "pyproject.toml").write_text("[tool.fastapi-deplint]\n")
+    monkeypatch.chdir(proj)
+    monkeypatch.setenv("FASTAPI_DEPLINT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE", raising=False)
+    how: list[object] = []
+    real, real_part = cli.analyse, cli.analyse_part
+
+    def whole(*args: object, **kwargs: object) -> object:
+        how.append("whole")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    def part(*args: object, **kwargs: object) -> object:
+        done = real_part(*args, **kwargs)  # type: ignore[arg-type]
+        how.append(("narrowed" if done[3] else "part") if done is not None else "declined")
+        return done
+
+    monkeypatch.setattr(cli, "analyse", whole)
+    monkeypatch.setattr(cli, "analyse_part", part)
+
+    def run(*args: str) -> tuple[list[object], str]:
+        how.clear()
+        report = check(*args)
+        ran = list(how)
+        assert report == check(*args, "--no-cache")
+        monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE")
+        return ran, report
+
+    main_py, helpers = Path("app") / "main.py", Path("app") / "helpers.py"
+    assert run(str(main_py))[0] == ["whole"]
+    assert run(str(main_py))[0] == []
+    main_py.write_text(main_py.read_text() + "\n# edited\n")
+    ran, shown = run(str(main_py))
+    assert ran == ["narrowed"] and {line.split(":")[0] for line in shown.splitlines()[:-2]} == {str(main_py)}
+    assert run(str(main_py))[0] == []  # its own entry
+    # the record is still the first run's: had the narrowed run become it, helpers.py's
+    # findings (never looked for) would be missing here
+    ran, shown = run(str(helpers))
+    assert ran == ["narrowed"] and f"{helpers}:" in shown

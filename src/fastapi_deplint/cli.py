@@ -229,15 +229,22 @@ def shown(group: Group, findings: list[Finding]) -> list[Finding]:
     return engine.restrict([dataclasses.replace(f) for f in findings], wanted)
 
 
-def analyse_part(group: Group, plan: Any, progress: Callable[[str, int, int], None] | None, needs_graph: frozenset[str]) -> tuple[Outcome, Any, dict[str, int]] | None:
+def analyse_part(
+    group: Group, plan: Any, progress: Callable[[str, int, int], None] | None, needs_graph: frozenset[str], narrow: bool = False
+) -> tuple[Outcome, Any, dict[str, int], bool] | None:
     """Analyse only the parts of `group`'s project that its edited files are in (`plan`, a
     `run_cache.Partial`, see `engine.run_part`) and take the other findings from the record:
-    the outcome, the plan that held and the analysed parts, or None when the project must be
-    analysed whole (also when the report needs the graph of a finding outside them, see
-    `check`)."""
+    the outcome, the plan that held, the analysed parts and whether the run was narrowed, or
+    None when the project must be analysed whole (also when the report needs the graph of a
+    finding outside them, see `check`).
+
+    `narrow` (files given in project mode, the way pre-commit runs): the rules may skip work
+    whose findings can only land outside the files given (`Context.focus`). What is shown is
+    exact; `everything` is then not, and such an outcome must not become the record."""
     from . import engine
 
-    done = engine.run_part(group.targets, group.config, plan, os.cpu_count() or 1, progress, group.found)
+    wanted = {os.path.normcase(os.path.realpath(f)) for f in group.files} if narrow and group.root is not None else None
+    done = engine.run_part(group.targets, group.config, plan, os.cpu_count() or 1, progress, group.found, wanted)
     if done is None:
         return None
     project, own, plan, parts = done
@@ -247,7 +254,10 @@ def analyse_part(group: Group, plan: Any, progress: Callable[[str, int, int], No
     if any(f.code in needs_graph for f in shown(group, kept)):
         return None
     everything = sorted(kept + own, key=lambda f: f.sort_key)
-    return Outcome(shown(group, everything), everything, [], old.codes, [project]), plan, parts
+    # (a file the pre-scan deferred and a rule parsed later counts too: never narrowed, and
+    # then not stored as the record either, which only costs the next run its reuse)
+    narrowed = wanted is not None and len(engine.focus_of(project, wanted)) == len(wanted)
+    return Outcome(shown(group, everything), everything, [], old.codes, [project]), plan, parts, narrowed
 
 
 def merge_outcomes(parts: list[Outcome]) -> Outcome:
@@ -386,7 +396,9 @@ def check(
     # monorepo re-analyses that project only); fixing and rewriting runs always analyse.
     keys: list[Any] = [None] * len(groups)
     if not (apply_fixes or show_diff or add_noqa or update_baseline):
-        extra = [__version__, output_format, unsafe_fixes, statistics, list(configs), isolated]
+        # (`baseline is None`: a narrowed run's entry, whose `everything` is partial, must not
+        # answer a run that writes a new baseline from it)
+        extra = [__version__, output_format, unsafe_fixes, statistics, list(configs), isolated, baseline is None]
         more = [baseline] if baseline is not None and baseline.exists() else []
         keys = [run_key([group], extra, more) for group in groups]
     parts: list[Any] = [key.get() if key is not None else None for key in keys]
@@ -415,7 +427,7 @@ def check(
         try:
             for i in fresh:
                 edited = keys[i].partial() if keys[i] is not None else None
-                done = analyse_part(groups[i], edited, progress, needs_graph) if edited is not None else None
+                done = analyse_part(groups[i], edited, progress, needs_graph, baseline is None) if edited is not None else None
                 if done is not None:
                     parts[i], partial[i] = done[0], done[1:]
                     continue
@@ -478,7 +490,9 @@ def check(
         if keys[i] is None:
             continue
         stored = dataclasses.replace(parts[i], projects=[])  # findings carry their fixes
-        if i in partial:
+        if i in partial and partial[i][2]:
+            keys[i].put_exact(stored)  # its `everything` is partial: no record (see `analyse_part`)
+        elif i in partial:
             keys[i].put_part(stored, partial[i][0], parts[i].projects[0], partial[i][1])
         elif i in fresh:
             project = parts[i].projects[0]

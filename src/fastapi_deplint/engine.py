@@ -114,9 +114,16 @@ def analyse(
 # -- running the rules ----------------------------------------------------------------------
 
 
-def run(project: Project, config: Config, progress: Progress | None = None, jobs: int = 1) -> Result:
-    """Run the enabled rules (on up to two processes with `jobs` > 1, see `rules_parallel`)."""
-    ctx = Context(project.graph, config)
+def run(
+    project: Project, config: Config, progress: Progress | None = None, jobs: int = 1, wanted: set[str] | None = None
+) -> Result:
+    """Run the enabled rules (on up to two processes with `jobs` > 1, see `rules_parallel`).
+    `wanted`: real paths of the only files whose findings matter (`Context.focus`); findings
+    elsewhere may then be incomplete."""
+    focus = focus_of(project, wanted) if wanted is not None else None
+    if focus is not None and len(focus) < len(wanted or ()):
+        focus = None  # a file the pre-scan deferred: only a whole run knows what reaches it
+    ctx = Context(project.graph, config, focus)
     rules = enabled_rules(config)
     # rules allocate short-lived, acyclic garbage over a large live heap: no collections
     with gc_paused(), logging_reads(project.reads):
@@ -146,16 +153,31 @@ def run(project: Project, config: Config, progress: Progress | None = None, jobs
     return Result(dedupe(kept), internal, suppressed)
 
 
+def focus_of(project: Project, wanted: set[str]) -> frozenset[str]:
+    """The paths, as the project's facts spell them, of the files whose real paths are in
+    `wanted` (only files of a name in `wanted` are resolved)."""
+    names = {os.path.basename(p) for p in wanted}
+    return frozenset(
+        f.path for f in project.facts if os.path.basename(f.path) in names and os.path.normcase(os.path.realpath(f.path)) in wanted
+    )
+
+
 def run_part(
-    paths: Sequence[Path], config: Config, plan: Partial, jobs: int, progress: Progress | None = None, found: Discovered | None = None
+    paths: Sequence[Path],
+    config: Config,
+    plan: Partial,
+    jobs: int,
+    progress: Progress | None = None,
+    found: Discovered | None = None,
+    wanted: set[str] | None = None,
 ) -> tuple[Project, list[Finding], Partial, dict[str, int]] | None:
     """Analyse only the parts of the project that `plan` names (`run_cache.Partial`), once
     more with the parts that run reached when it reached others (an edit that imports from
     another app): the project, its findings in those parts, the plan that held and the parts
-    it found; None when the project must be analysed whole."""
+    it found; None when the project must be analysed whole. `wanted`: see `run`."""
     for _ in range(2):
         project = analyse(paths, config, jobs, progress, found, part=(plan.verdicts, plan.reading))
-        result = run(project, config, progress, jobs)
+        result = run(project, config, progress, jobs, wanted)
         where = absolute_paths(f.path for f in result.findings)
         # files the parts could not read are the record's to report (FDL901)
         own = [(f, a) for f, a in zip(result.findings, where) if f.code != CANNOT_PARSE or a in plan.focus]

@@ -241,6 +241,10 @@ class RunSlot:
             record = RunRecord(self.stamps, old.sensitive - change.removed, deferred, value, old.parsed, old.parts, old.asked, old.renamed)
             self.cache.put(self.record_key, record)
 
+    def put_exact(self, value: Any) -> None:
+        """Store `value` for this tree only, leaving the record as it was."""
+        self.cache.put(self.key, value)
+
     def put_part(self, value: Any, partial: Partial, project: Project, parts: dict[str, int]) -> None:
         """Store the result of a partial run: the record's, with the parts it analysed again
         replaced by what that run found."""

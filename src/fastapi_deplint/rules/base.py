@@ -46,10 +46,15 @@ class Shard:
 
 @dataclass(slots=True)
 class Context:
-    """What every rule gets: the graph, the config, and cached derived views."""
+    """What every rule gets: the graph, the config, and cached derived views.
+
+    `focus`: the files (as `ModuleFacts.path`) whose findings the caller reports, None for
+    all. A rule may then skip work whose findings can only land in other files, as long as
+    what it reports in these files is exactly what a whole run reports there (see FDL302)."""
 
     graph: ProjectGraph
     config: Config
+    focus: frozenset[str] | None = None
     _dep_nodes: set[str] | None = None
 
     def dependency_nodes(self) -> set[str]:

@@ -112,7 +112,7 @@ class BlockingCallInAsync(Rule):
         if ctx.graph.resolver is None:
             return Shard([], ([], {}))
         kinds, targets = self._prepared(ctx)
-        items = list(targets.values())
+        items = _focused(ctx, targets)
         findings: list[Finding] = []
         proposed: dict[tuple[str, str], Target] = {}
         checked = [
@@ -436,3 +436,24 @@ def _module_of(graph: ProjectGraph, node: Node, fn: Function) -> str | None:
         if facts.functions.get(fn.qualname) is fn:
             return module
     return None
+
+
+def _focused(ctx: Context, targets: dict[tuple[str, str], Target]) -> list[Target]:
+    """The targets to check. With a `focus` (pre-commit: only the given files are reported),
+    those in its files, when that is exact: every finding lands in the file of the target or
+    helper it was found in (`self.at(target.file, ...)`), and a helper is a non-generator
+    `async def` that is no target itself, proposed by whichever target awaits it first. So
+    when every such function of the focused files is a target (a router module of async
+    routes), their findings come from their own targets alone, checked in the same order
+    and deduplicated alike; otherwise every target is checked."""
+    every = list(targets.values())
+    if ctx.focus is None:
+        return every
+    for path in ctx.focus:
+        facts = ctx.graph.file_facts(path)
+        if facts is None:
+            return every
+        for fn in facts.functions.values():
+            if fn.is_async and not fn.is_generator and (facts.module, fn.qualname) not in targets:
+                return every
+    return [t for t in every if t.file in ctx.focus]
