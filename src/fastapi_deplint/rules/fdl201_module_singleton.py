@@ -109,6 +109,8 @@ class ModuleLevelSingleton(Rule):
         resolver = graph.resolver
         if resolver is None:
             return
+        if ctx.focus is not None and not _may_report_in(graph, ctx.focus):
+            return
         seen: set[tuple[str, int, int]] = set()
         # (module, name) -> target, for names no function scope binds: the module's answer
         # (a function reads ~10 names; most are locals or the module's own imports)
@@ -156,6 +158,20 @@ class ModuleLevelSingleton(Rule):
                     "and inject it with `Depends`",
                     symbol=target.assign.name,
                 )
+
+
+def _may_report_in(graph: ProjectGraph, paths: frozenset[str]) -> bool:
+    """Can a finding land in these files? Only at a module-level assignment whose verdict
+    (`singleton_kind`, which no user changes) is a singleton: a router module with
+    `router = APIRouter()` cannot have one, whichever routes use what."""
+    for path in paths:
+        facts = graph.file_facts(path)
+        if facts is None:
+            return True
+        for assigns in facts.scope_assigns("").values():
+            if any(singleton_kind(graph, facts.module, a) is not None for a in assigns):
+                return True
+    return False
 
 
 @dataclass(slots=True)
