@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -374,12 +375,42 @@ def test_an_edit_no_finding_can_depend_on_reuses_the_last_run(proj: Path, monkey
     assert not edit(proj / "app" / "new_module.py", "X = 1\n")  # a file came that nothing looked for
 
 
+def recording_runs(monkeypatch: pytest.MonkeyPatch, partial: Callable[[Any], str]) -> Callable[..., tuple[list[str], str]]:
+    """`check ARGS` as (how it analysed: "whole", `partial(result)` of a partial run,
+    "declined"; its report), the report checked against a run without the cache."""
+    import fastapi_deplint.cli as cli
+
+    how: list[str] = []
+    real, real_part = cli.analyse, cli.analyse_part
+
+    def whole(*args: Any, **kwargs: Any) -> Any:
+        how.append("whole")
+        return real(*args, **kwargs)
+
+    def part(*args: Any, **kwargs: Any) -> Any:
+        done = real_part(*args, **kwargs)
+        how.append(partial(done) if done is not None else "declined")
+        return done
+
+    monkeypatch.setattr(cli, "analyse", whole)
+    monkeypatch.setattr(cli, "analyse_part", part)
+
+    def run(*args: str) -> tuple[list[str], str]:
+        how.clear()
+        report = check(*args)
+        ran = list(how)
+        assert report == check(*args, "--no-cache")
+        monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE")  # the option turns the cache off through it
+        return ran, report
+
+    return run
+
+
 def test_files_that_come_and_go_reuse_or_re_run_what_they_can_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A new or gone file re-runs only what it can change (`run_cache.Membership`): nothing
     when the pre-scan defers it and no module name looked up relates to it, the new file alone
     when it is FastAPI code, the whole project when a looked-up name, a package boundary or a
     new first segment is involved. Every report equals a run without the cache."""
-    import fastapi_deplint.cli as cli
 
     app = tmp_path / "proj" / "app"
     app.mkdir(parents=True)
@@ -392,30 +423,12 @@ def test_files_that_come_and_go_reuse_or_re_run_what_they_can_change(tmp_path: P
     monkeypatch.chdir(tmp_path / "proj")
     monkeypatch.setenv("FASTAPI_DEPLINT_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE", raising=False)
-    how: list[str] = []
-    real, real_part = cli.analyse, cli.analyse_part
-
-    def whole(*args: object, **kwargs: object) -> object:
-        how.append("whole")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    def part(group: object, plan: object, *args: object) -> object:
-        done = real_part(group, plan, *args)  # type: ignore[arg-type]
-        how.append("part:" + ",".join(sorted(Path(p).name for p in done[1].focus)) if done is not None else "declined")
-        return done
-
-    monkeypatch.setattr(cli, "analyse", whole)
-    monkeypatch.setattr(cli, "analyse_part", part)
+    run = recording_runs(monkeypatch, lambda done: "part:" + ",".join(sorted(Path(p).name for p in done[1].focus)))
 
     def change(path: Path, text: str | None) -> list[str]:
         """How the run after writing `text` to `path` (None: removing it) analysed."""
         path.unlink() if text is None else path.write_text(text)
-        how.clear()
-        report = check(".")
-        ran = list(how)
-        assert report == check(".", "--no-cache")
-        monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE")
-        return ran
+        return run(".")[0]
 
     assert change(app / "unused.py", "X = 1\n") == ["whole"]  # the first run
     assert change(app / "other.py", "import os\nVALUE = os.sep\n") == []  # deferred, unrelated
@@ -571,7 +584,6 @@ def test_a_pre_commit_edit_is_narrowed_and_never_becomes_the_record(tmp_path: Pa
     """Files given in project mode (pre-commit) after an edit: the run is narrowed to them
     (`analyse_part(narrow=True)`), reports what a run without the cache reports, is answered
     from its own entry when nothing changed, and leaves the record alone."""
-    import fastapi_deplint.cli as cli
 
     proj = tmp_path / "proj"
     shutil.copytree(ROOT / "fixtures" / "FDL302", proj)
@@ -579,28 +591,7 @@ def test_a_pre_commit_edit_is_narrowed_and_never_becomes_the_record(tmp_path: Pa
     monkeypatch.chdir(proj)
     monkeypatch.setenv("FASTAPI_DEPLINT_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE", raising=False)
-    how: list[object] = []
-    real, real_part = cli.analyse, cli.analyse_part
-
-    def whole(*args: object, **kwargs: object) -> object:
-        how.append("whole")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    def part(*args: object, **kwargs: object) -> object:
-        done = real_part(*args, **kwargs)  # type: ignore[arg-type]
-        how.append(("narrowed" if done[3] else "part") if done is not None else "declined")
-        return done
-
-    monkeypatch.setattr(cli, "analyse", whole)
-    monkeypatch.setattr(cli, "analyse_part", part)
-
-    def run(*args: str) -> tuple[list[object], str]:
-        how.clear()
-        report = check(*args)
-        ran = list(how)
-        assert report == check(*args, "--no-cache")
-        monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE")
-        return ran, report
+    run = recording_runs(monkeypatch, lambda done: "narrowed" if done[3] else "part")
 
     main_py, helpers = Path("app") / "main.py", Path("app") / "helpers.py"
     assert run(str(main_py))[0] == ["whole"]
