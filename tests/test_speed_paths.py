@@ -319,32 +319,14 @@ def test_facts_on_several_processes_equal_one_process(tmp_path: Path, jobs: int)
 
 def spied_check(monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[bool, str]]:
     """`check ARGS` as (whether it analysed anything or answered from the cache, its report);
-    the report must be what a run without the cache reports."""
-    import fastapi_deplint.cli as cli
+    the report must be what a run without the cache reports (see `recording_runs`)."""
+    run = recording_runs(monkeypatch, lambda done: "part")
 
-    analysed: list[int] = []
-    real, real_part = cli.analyse, cli.analyse_part
+    def analysed(*args: str) -> tuple[bool, str]:
+        how, report = run(*args)
+        return bool(how), report
 
-    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
-        analysed.append(1)
-        return real(*args, **kwargs)
-
-    def spy_part(*args, **kwargs):  # type: ignore[no-untyped-def]
-        analysed.append(1)  # the edited part of the project only (`run_cache.Partial`)
-        return real_part(*args, **kwargs)
-
-    monkeypatch.setattr(cli, "analyse", spy)
-    monkeypatch.setattr(cli, "analyse_part", spy_part)
-
-    def run(*args: str) -> tuple[bool, str]:
-        analysed.clear()
-        report = check(*args)
-        ran = bool(analysed)
-        assert report == check(*args, "--no-cache")
-        monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE")  # the option turns the cache off through it
-        return ran, report
-
-    return run
+    return analysed
 
 
 def test_an_edit_no_finding_can_depend_on_reuses_the_last_run(proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
