@@ -225,8 +225,12 @@ def shown(group: Group, findings: list[Finding]) -> list[Finding]:
 
     if group.root is None:
         return findings
-    wanted = {os.path.normcase(os.path.realpath(f)): os.path.normpath(str(f)) for f in group.files}
-    return engine.restrict([dataclasses.replace(f) for f in findings], wanted)
+    return engine.restrict([dataclasses.replace(f) for f in findings], given(group))
+
+
+def given(group: Group) -> dict[str, str]:
+    """The files given in `group`: real path -> path as given."""
+    return {os.path.normcase(os.path.realpath(f)): os.path.normpath(str(f)) for f in group.files}
 
 
 def analyse_part(
@@ -243,7 +247,7 @@ def analyse_part(
     exact; `everything` is then not, and such an outcome must not become the record."""
     from . import engine
 
-    wanted = {os.path.normcase(os.path.realpath(f)) for f in group.files} if narrow and group.root is not None else None
+    wanted = set(given(group)) if narrow and group.root is not None else None
     done = engine.run_part(group.targets, group.config, plan, os.cpu_count() or 1, progress, group.found, wanted)
     if done is None:
         return None
@@ -256,7 +260,7 @@ def analyse_part(
     everything = sorted(kept + own, key=lambda f: f.sort_key)
     # (a file the pre-scan deferred and a rule parsed later counts too: never narrowed, and
     # then not stored as the record either, which only costs the next run its reuse)
-    narrowed = wanted is not None and len(engine.focus_of(project, wanted)) == len(wanted)
+    narrowed = wanted is not None and engine.focus_of(project, wanted) is not None
     return Outcome(shown(group, everything), everything, [], old.codes, [project]), plan, parts, narrowed
 
 

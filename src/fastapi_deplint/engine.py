@@ -120,10 +120,7 @@ def run(
     """Run the enabled rules (on up to two processes with `jobs` > 1, see `rules_parallel`).
     `wanted`: real paths of the only files whose findings matter (`Context.focus`); findings
     elsewhere may then be incomplete."""
-    focus = focus_of(project, wanted) if wanted is not None else None
-    if focus is not None and len(focus) < len(wanted or ()):
-        focus = None  # a file the pre-scan deferred: only a whole run knows what reaches it
-    ctx = Context(project.graph, config, focus)
+    ctx = Context(project.graph, config, focus_of(project, wanted) if wanted is not None else None)
     rules = enabled_rules(config)
     # rules allocate short-lived, acyclic garbage over a large live heap: no collections
     with gc_paused(), logging_reads(project.reads):
@@ -153,13 +150,15 @@ def run(
     return Result(dedupe(kept), internal, suppressed)
 
 
-def focus_of(project: Project, wanted: set[str]) -> frozenset[str]:
+def focus_of(project: Project, wanted: set[str]) -> frozenset[str] | None:
     """The paths, as the project's facts spell them, of the files whose real paths are in
-    `wanted` (only files of a name in `wanted` are resolved)."""
+    `wanted` (only files of a name in `wanted` are resolved); None when one of them has no
+    facts: a file the pre-scan deferred, which only a whole run knows what reaches."""
     names = {os.path.basename(p) for p in wanted}
-    return frozenset(
+    found = frozenset(
         f.path for f in project.facts if os.path.basename(f.path) in names and os.path.normcase(os.path.realpath(f.path)) in wanted
     )
+    return found if len(found) == len(wanted) else None
 
 
 def run_part(
