@@ -317,6 +317,32 @@ def test_facts_on_several_processes_equal_one_process(tmp_path: Path, jobs: int)
     assert _canonical(collect_facts_parallel(files, jobs, cache)) == serial
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="written behind only where a process can fork")
+def test_cache_entries_written_behind_are_those_written_at_once(tmp_path: Path) -> None:
+    """With `write_behind`, a forked child writes the new entries (the workers' pickles and
+    the parent's facts) and the deferral index after the facts phase: the same entries, and
+    in place once `settle` returns."""
+    import pickle
+
+    import fastapi_deplint.cache as cache_module
+    from fastapi_deplint.cache import FactsCache, settle
+    from fastapi_deplint.project import collect_facts_parallel
+
+    files = sorted(p for folder in ("fixtures", "examples") for p in (ROOT / folder).rglob("*.py"))
+
+    def entries(root: Path) -> dict[str, object]:
+        return {str(p.relative_to(root)): _canonical(pickle.loads(p.read_bytes())) for p in sorted(root.rglob("*")) if p.is_file()}
+
+    at_once, behind = FactsCache(tmp_path / "a"), FactsCache(tmp_path / "b")
+    serial = _canonical(collect_facts_parallel(files, 2, at_once))
+    assert _canonical(collect_facts_parallel(files, 2, behind, write_behind=True)) == serial
+    assert len(cache_module._writers) == 1, "no background writer"
+    settle()
+    written = entries(tmp_path / "b")
+    assert len(written) > len(files) / 2 and written == entries(tmp_path / "a")
+    assert _canonical(collect_facts_parallel(files, 2, behind)) == serial  # and read back
+
+
 def spied_check(monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[bool, str]]:
     """`check ARGS` as (whether it analysed anything or answered from the cache, its report);
     the report must be what a run without the cache reports (see `recording_runs`)."""

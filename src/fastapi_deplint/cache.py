@@ -16,12 +16,13 @@ else `~/.cache/fastapi-deplint`; `--cache-dir` overrides it and `--no-cache` tur
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,12 @@ class FactsCache:
     def __init__(self, directory: Path) -> None:
         self.root = directory / _generation() / "facts"
 
+    def hold(self, pickled: bool = False) -> None:
+        """Keep what `put` stores in memory until `write_held`: the facts, or their pickle
+        (`pickled`: a worker's, which sends it on, see `last_put`, for its parent to hold)."""
+        self.held = []
+        self._pickle_held = pickled
+
     @staticmethod
     def key(data: bytes, module: str, is_package: bool, display: str) -> str:
         """Everything extraction depends on: the bytes, the module name (relative imports),
@@ -120,16 +127,73 @@ class FactsCache:
         return facts
 
     def put(self, key: str, facts: ModuleFacts) -> None:
+        if self.held is not None and not self._pickle_held:
+            self.held.append((key, facts))
+            return
         self.last_put = (facts, pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
-        _write_atomic(self._path(key), self.last_put[1])
+        if self.held is not None:
+            self.held.append((key, self.last_put[1]))
+        else:
+            _write_atomic(self._path(key), self.last_put[1])
+
+    def write_held(self, background: bool, also: Callable[[], None] | None = None) -> None:
+        """Write the entries held back (and stop holding), then run `also`.
+
+        With `background` (and `fork`), a forked child writes them while this process goes on.
+        On a cold run of the benchmark corpus, pickling the parent's own facts and creating
+        1,270 files made the facts phase 0.4 s longer than without a cache; written behind,
+        during linking (which leaves a core idle), 0.1 s. Linking itself gets 0.07-0.1 s slower
+        (pages copied on write), and the whole run 3-6% faster. The child sees the facts as
+        they are at the fork, exactly what a `put` at parse time would have written. `settle`
+        waits for it (the CLI does before it exits, and `engine.run` before it returns), so
+        the cache is complete once a run ends."""
+        held, self.held = self.held or [], None
+        if background and hasattr(os, "fork") and (held or also is not None):
+            try:
+                pid = os.fork()
+            except OSError:
+                pid = -1
+            if pid == 0:  # the child: write, and leave without running anything of the parent's
+                try:
+                    gc.disable()
+                    self._write(held, also)
+                finally:
+                    os._exit(0)
+            if pid > 0:
+                _writers.append(pid)
+                return
+        self._write(held, also)
+
+    def _write(self, held: list[tuple[str, ModuleFacts | bytes]], also: Callable[[], None] | None) -> None:
+        for key, entry in held:
+            blob = entry if isinstance(entry, bytes) else pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+            _write_atomic(self._path(key), blob)
+        if also is not None:
+            also()
 
     # a worker sends these bytes on rather than pickle the facts again (the path in a hit's
     # bytes may be another one: the receiver sets it)
     last_put: tuple[ModuleFacts, bytes] | None = None
     last_get: tuple[ModuleFacts, bytes] | None = None
+    # while not None, `put` keeps entries here and `write_held` writes them (see `hold`)
+    held: list[tuple[str, ModuleFacts | bytes]] | None = None
+    _pickle_held = False
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"root": self.root}  # sent to workers: never the last entry written
+        # sent to workers: never the last entry written, nor what the sender holds
+        return {"root": self.root}
+
+
+_writers: list[int] = []  # background writers not waited for yet (`write_held`)
+
+
+def settle() -> None:
+    """Wait until every entry written in the background is in place."""
+    while _writers:
+        try:
+            os.waitpid(_writers.pop(), 0)
+        except ChildProcessError:  # reaped elsewhere
+            pass
 
 
 # (size, mtime, ctime, inode) of a file as `os.stat` gives them

@@ -76,6 +76,9 @@ def run() -> NoReturn:
             code = 1
     sys.stdout.flush()
     sys.stderr.flush()
+    from .cache import settle
+
+    settle()  # cache entries still being written in the background (`FactsCache.write_held`)
     os._exit(code)
 
 

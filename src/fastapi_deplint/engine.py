@@ -17,7 +17,7 @@ from pathlib import Path
 from .config import Config, config_root, src_roots
 from .discover import iter_python_files
 from .facts.model import Class, Function, ModuleFacts, first_line
-from .cache import session_cache
+from .cache import session_cache, settle
 from .components import parts_of
 from .project import PreScan, Project, absolute_paths, build_part, build_project, gc_paused
 from .run_cache import Partial, modules_read_in_parts
@@ -104,9 +104,9 @@ def analyse(
     if progress is not None:
         progress("files", 0, len(files))
     if part is not None:
-        project = build_part(files, *part, jobs=jobs, src_roots=src_roots(config), cache=session_cache())
+        project = build_part(files, *part, jobs=jobs, src_roots=src_roots(config), cache=session_cache(), write_behind=True)
     else:
-        project = build_project(files, jobs=jobs, src_roots=src_roots(config), cache=session_cache())
+        project = build_project(files, jobs=jobs, src_roots=src_roots(config), cache=session_cache(), write_behind=True)
     project.discovery_errors[:0] = errors
     return project
 
@@ -147,6 +147,7 @@ def run(
     fill_symbols(kept, files)
     to_characters(kept)
     kept.sort(key=lambda f: f.sort_key)
+    settle()  # the cache is complete when a run ends (`FactsCache.write_held`)
     return Result(dedupe(kept), internal, suppressed)
 
 

@@ -16,7 +16,7 @@ from .discover import iter_python_files
 from .facts.model import ModuleFacts
 from .graph.link import link
 from .graph.model import ProjectGraph
-from .cache import Deferral, DeferralIndex, FactsCache, Stamp, stamp
+from .cache import Deferral, DeferralIndex, FactsCache, Stamp, settle, stamp
 from .read_log import logging_reads
 from .two_ended import counters, take
 from .source import deferred_facts, forget_packages, module_name_for, read_facts
@@ -87,13 +87,15 @@ def build_project(
     *,
     src_roots: Sequence[str] = (),
     cache: FactsCache | None = None,
+    write_behind: bool = False,
 ) -> Project:
     """`src_roots`: absolute folders under which folders without `__init__.py` are namespace
     packages (the `src` setting), see `source.module_name_for`. `cache`: per-file facts are
-    loaded from it when the file's bytes were seen before, and stored in it otherwise."""
+    loaded from it when the file's bytes were seen before, and stored in it otherwise (in the
+    background with `write_behind`, see `collect_facts_parallel`)."""
     errors: list[tuple[str, str]] = []
     files = list(iter_python_files(paths, exclude, errors))
-    scanned = collect_facts_parallel(files, jobs if jobs is not None else (os.cpu_count() or 1), cache)
+    scanned = collect_facts_parallel(files, jobs if jobs is not None else (os.cpu_count() or 1), cache, write_behind=write_behind)
     return _linked(scanned, errors, src_roots, cache)
 
 
@@ -105,6 +107,7 @@ def build_part(
     *,
     src_roots: Sequence[str] = (),
     cache: FactsCache | None = None,
+    write_behind: bool = False,
 ) -> Project:
     """The project as `build_project` sees it, with only the files in `read` (absolute paths)
     read: every other file is taken as deferred, under its last `verdicts` (absolute path ->
@@ -112,7 +115,8 @@ def build_part(
     holds the parts of the project the files read are in (see `run_cache.Partial`)."""
     absolute = absolute_paths(files)
     wanted = [i for i, a in enumerate(absolute) if a in read]
-    fresh = iter(collect_facts_parallel([files[i] for i in wanted], jobs if jobs is not None else (os.cpu_count() or 1), cache, index=False))
+    jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+    fresh = iter(collect_facts_parallel([files[i] for i in wanted], jobs, cache, index=False, write_behind=write_behind))
     scanned: list[ModuleFacts] = []
     with gc_paused():  # over the parts' facts, collections cost a second on litellm (measured)
         for path, a in zip(files, absolute):
@@ -204,6 +208,7 @@ def gc_paused() -> Iterator[None]:
 
 
 CHUNK_FILES = 16  # files per unit of parallel work: small, so the tails of all processes meet
+MIN_WRITE_BEHIND = 64  # new cache entries from which they are written in the background
 
 
 def _worker_init(work: Work) -> None:
@@ -212,21 +217,30 @@ def _worker_init(work: Work) -> None:
     global _work
     gc.disable()
     _work = work
+    cache = work[2]
+    if cache is not None and cache.held is not None:  # a fork of a parent that holds its entries
+        cache.hold(pickled=True)
 
 
-def _facts_chunk(paths: list[str], cache: FactsCache | None) -> list[bytes]:
+def _facts_chunk(paths: list[str], cache: FactsCache | None) -> list[tuple[bytes, str | None]]:
     """Facts of a worker's files, each pickled once: the bytes written to the cache, or read
     from it, are the bytes sent to the parent (pickling twice cost a second on the benchmark
-    corpus). The parent sets each one's path (a cache hit's bytes may hold another)."""
-    blobs: list[bytes] = []
+    corpus). The parent sets each one's path (a cache hit's bytes may hold another). With
+    each, the cache key under which the parent is to write it, when the worker's cache holds
+    its entries back (`FactsCache.write_held`)."""
+    blobs: list[tuple[bytes, str | None]] = []
     for p in paths:
         facts = read_facts(Path(p), p, prescan=True, cache=cache)
+        held = cache.held.pop() if cache is not None and cache.held else None
+        if held is not None:
+            blobs.append((held[1], held[0]))  # type: ignore[arg-type]  # (a worker holds pickles)
+            continue
         for stored in (cache.last_put, cache.last_get) if cache is not None else ():
             if stored is not None and stored[0] is facts:
-                blobs.append(stored[1])
+                blobs.append((stored[1], None))
                 break
         else:
-            blobs.append(pickle.dumps(facts, pickle.HIGHEST_PROTOCOL))
+            blobs.append((pickle.dumps(facts, pickle.HIGHEST_PROTOCOL), None))
     return blobs
 
 
@@ -263,19 +277,28 @@ def _remember_deferred(
     """Record the deferred files under the stamps taken *before* they were read: one that
     changed in between is then stamped old and read again next time."""
     entries: dict[str, Deferral] = {}
-    for path, now, facts in zip(absolute, stamps, results):
-        if now is not None and facts is not None and facts.deferred and facts.error is None:
-            entries[path] = (now, facts.module, facts.is_package, facts.global_calls)
-    index.save(entries, started_ns)
+    with gc_paused():  # every facts object is alive by now: a collection would rescan them all
+        for path, now, facts in zip(absolute, stamps, results):
+            if now is not None and facts is not None and facts.deferred and facts.error is None:
+                entries[path] = (now, facts.module, facts.is_package, facts.global_calls)
+        index.save(entries, started_ns)
 
 
-def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | None = None, index: bool = True) -> list[ModuleFacts]:
+def collect_facts_parallel(
+    files: list[Path], jobs: int, cache: FactsCache | None = None, index: bool = True, write_behind: bool = False
+) -> list[ModuleFacts]:
     """Facts of many files on `jobs` processes (order preserved): `jobs - 1` workers and the
     parent itself. With a cache, files the pre-scan deferred before and that did not change
     are not opened; the others are read, and parsed unless their bytes were seen before. Falls
     back to one process when a pool cannot start (restricted sandboxes); results are
-    identical either way. `index`: use (and update) the deferral index of the files' folder."""
+    identical either way. `index`: use (and update) the deferral index of the files' folder.
+    `write_behind` (with more than one job): new cache entries are written by a background
+    process once all facts are in (`FactsCache.write_held`; `cache.settle` waits for it)."""
     forget_packages()  # `__init__.py` files may have come or gone since the last run
+    settle()  # a previous run's entries, still being written in the background
+    write_behind = write_behind and cache is not None and jobs > 1
+    if write_behind:
+        cache.hold()  # type: ignore[union-attr]
     names = [display_path(p) for p in files]
     results: list[ModuleFacts | None] = [None] * len(names)
     todo = list(range(len(names)))
@@ -294,9 +317,11 @@ def collect_facts_parallel(files: list[Path], jobs: int, cache: FactsCache | Non
             todo = []
     if todo:
         _read_in_parallel(files, names, results, todo, jobs, cache)
-    if deferrals is not None:
-        with gc_paused():  # every facts object is alive by now: a collection would rescan them all
-            _remember_deferred(absolute, stamps, results, deferrals, started_ns)
+    remember = None if deferrals is None else lambda: _remember_deferred(absolute, stamps, results, deferrals, started_ns)
+    if write_behind:  # (a few entries are written at once: a fork of a large heap costs more)
+        cache.write_held(len(cache.held or ()) >= MIN_WRITE_BEHIND, also=remember)  # type: ignore[union-attr]
+    elif remember is not None:
+        remember()
     return [f for f in results if f is not None]
 
 
@@ -325,7 +350,7 @@ def _read_in_parallel(
             collected = 0
             while True:
                 while collected < len(futures) and futures[collected].done():
-                    _unpickle(futures[collected].result(), chunks, names, results)
+                    _unpickle(futures[collected].result(), chunks, names, results, cache)
                     collected += 1
                 mine = take(ends, from_front=False)
                 if mine is None:
@@ -333,7 +358,7 @@ def _read_in_parallel(
                 for i in chunks[mine]:
                     results[i] = read_facts(files[i], names[i], prescan=True, cache=cache)
             for future in futures[collected:]:
-                _unpickle(future.result(), chunks, names, results)
+                _unpickle(future.result(), chunks, names, results, cache)
     except (OSError, RuntimeError, concurrent.futures.process.BrokenProcessPool):
         with gc_paused():
             for i in todo:
@@ -342,13 +367,19 @@ def _read_in_parallel(
 
 
 def _unpickle(
-    done: list[tuple[int, list[bytes]]], chunks: list[list[int]], names: list[str], results: list[ModuleFacts | None]
+    done: list[tuple[int, list[tuple[bytes, str | None]]]],
+    chunks: list[list[int]],
+    names: list[str],
+    results: list[ModuleFacts | None],
+    cache: FactsCache | None,
 ) -> None:
     for index, blobs in done:
-        for i, blob in zip(chunks[index], blobs):
+        for i, (blob, key) in zip(chunks[index], blobs):
             facts = pickle.loads(blob)
             facts.path = names[i]  # a cache hit's bytes may hold the path it was first seen at
             results[i] = facts
+            if key is not None and cache is not None and cache.held is not None:
+                cache.held.append((key, blob))  # the worker's new entry, written with ours
 
 
 # what a facts worker shares with the parent: the [front, back) counters of the chunks not yet
@@ -357,11 +388,12 @@ Work = tuple[Any, list[list[str]], "FactsCache | None"]
 _work: Work | None = None
 
 
-def _facts_from_front(most: int) -> list[tuple[int, list[bytes]]]:
-    """In a worker: up to `most` chunks from the front, as (chunk index, facts pickles)."""
+def _facts_from_front(most: int) -> list[tuple[int, list[tuple[bytes, str | None]]]]:
+    """In a worker: up to `most` chunks from the front, as (chunk index, [(facts pickle,
+    cache key to write it under)])."""
     assert _work is not None, "a worker started by `_read_in_parallel`"
     ends, paths, cache = _work
-    done: list[tuple[int, list[bytes]]] = []
+    done: list[tuple[int, list[tuple[bytes, str | None]]]] = []
     while len(done) < most and (index := take(ends, from_front=True)) is not None:
         done.append((index, _facts_chunk(paths[index], cache)))
     return done
