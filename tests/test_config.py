@@ -232,3 +232,19 @@ def test_config_defaults() -> None:
     assert c.respect_gitignore and c.max_depth == 5 and c.select == [] and c.output_format is None
     with pytest.raises(ConfigError):
         load_config([], overrides={"max-depth": -1})
+
+
+def test_each_gitignore_applies_inside_its_own_repository(tmp_path: Path) -> None:
+    """Folders given together, each its own repository: a `.gitignore` ignores nothing in the
+    other one. The walk's `os.stat` of each file comes with it, in order."""
+    from fastapi_deplint.config import Config
+    from fastapi_deplint.engine import discover
+
+    for repo, ignored in (("one", "b.py"), ("two", "a.py")):
+        (tmp_path / repo / ".git").mkdir(parents=True)
+        (tmp_path / repo / ".gitignore").write_text(f"{ignored}\n")
+        for name in ("a.py", "b.py"):
+            (tmp_path / repo / name).write_text(f"# {repo}/{name}\n" * (len(repo) + len(name)))
+    found = discover([tmp_path / "one", tmp_path / "two"], Config())
+    assert [p.relative_to(tmp_path).as_posix() for p in found.files] == ["one/a.py", "two/b.py"]
+    assert [(st.st_ino, st.st_size) for st in found.stats or []] == [(p.stat().st_ino, p.stat().st_size) for p in found.files]

@@ -290,7 +290,8 @@ def run_key(groups: list[Group], extra: list[Any], more_files: list[Path]) -> An
     # same project has the same findings (pre-commit passes different files every commit)
     projects_repr = [(str(g.root), None if g.root is not None else [str(f) for f in g.files], dataclasses.asdict(g.config)) for g in groups]
     files = [f for g in groups for f in g.found.files] + more_files
-    return run_slot([os.getcwd(), *extra, *groups_repr], files, [os.getcwd(), *extra, *projects_repr])
+    stats = [st for g in groups for st in (g.found.stats or [None] * len(g.found.files))]
+    return run_slot([os.getcwd(), *extra, *groups_repr], files, [os.getcwd(), *extra, *projects_repr], stats)
 
 
 @main.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import operator
 import os
 import re
 import stat
@@ -11,6 +12,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .source import file_kind
+
+_NAME = operator.attrgetter("name")  # (a `DirEntry`'s: walks are sorted by it)
 
 DEFAULT_EXCLUDES = (
     ".git",
@@ -57,6 +60,7 @@ def iter_python_files(
     exclude: Iterable[str] = (),
     errors: list[tuple[str, str]] | None = None,
     ignored: Callable[[str, bool], bool] | None = None,
+    stats: list[os.stat_result] | None = None,
 ) -> Iterator[Path]:
     """Yield regular `.py` files under `paths`, each once, in a stable order.
 
@@ -67,7 +71,8 @@ def iter_python_files(
     always yielded (the user asked for them) unless they are not regular files. Through
     `errors`: unreadable directories, `*.py` symbolic link loops, given paths that are not
     regular files or directories. `ignored(absolute_path, is_dir)` prunes more of the walk
-    (`.gitignore`, excludes relative to the project root).
+    (`.gitignore`, excludes relative to the project root). `stats` gets each yielded file's
+    `os.stat` (taken before it is yielded), in the same order.
     """
     excluded_dir = exclusion_matcher((*DEFAULT_EXCLUDES, *exclude))
     excluded_file = exclusion_matcher(exclude)
@@ -92,6 +97,8 @@ def iter_python_files(
             continue
         if stat.S_ISREG(st.st_mode):
             if first_time(given, st):
+                if stats is not None:
+                    stats.append(st)
                 yield given
             continue
         if not stat.S_ISDIR(st.st_mode):
@@ -107,7 +114,7 @@ def iter_python_files(
             directory, rel_dir, absolute_dir = stack.pop()
             try:
                 with os.scandir(directory) as listing:
-                    entries = sorted(listing, key=_name)
+                    entries = sorted(listing, key=_NAME)
             except OSError as exc:
                 report(directory, f"cannot read directory: {_reason(exc)}")
                 continue
@@ -147,12 +154,10 @@ def iter_python_files(
         # a file reached both directly and through links is analysed once, under its own name
         # (ordered as `Path`s compare, folder by folder, so the order is the same as ever)
         found.sort(key=lambda item: (item[0], item[1].split(os.sep)))
-        kept = [path for _, path, file_st in found if first_time(path, file_st)]
-        yield from map(Path, sorted(kept, key=lambda path: path.split(os.sep)))
-
-
-def _name(entry: os.DirEntry[str]) -> str:
-    return entry.name
+        kept = sorted(((path, file_st) for _, path, file_st in found if first_time(path, file_st)), key=lambda item: item[0].split(os.sep))
+        if stats is not None:
+            stats.extend(file_st for _, file_st in kept)
+        yield from (Path(path) for path, _ in kept)
 
 
 def _reason(exc: OSError) -> str:

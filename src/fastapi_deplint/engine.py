@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,19 +59,26 @@ def ignore_predicate(config: Config, paths: Sequence[Path]) -> Callable[[str, bo
     if config.respect_gitignore:
         from .gitignore import GitIgnore
 
-        gitignores = [GitIgnore(p) for p in paths if p.is_dir()]
-    if not gitignores and not (patterns and root is not None):
+        # one per repository (or folder given outside one), asked only about paths inside it:
+        # asking every one about every path cost 0.1 s of a 0.5 s warm run over six trees
+        gitignores = list({g.prefix: g for g in (GitIgnore(p) for p in paths if p.is_dir())}.values())
+    excluded = None
+    if patterns and root is not None:
+        # the globs as one regex over the path relative to `root` (`fnmatch` semantics)
+        excluded = re.compile("|".join(fnmatch.translate(os.path.normcase(p)) for p in patterns)).match
+        root_prefix = str(root).rstrip(os.sep) + os.sep
+    if not gitignores and excluded is None:
         return None
 
     def ignored(absolute: str, is_dir: bool) -> bool:
-        if patterns and root is not None:
-            try:
-                rel = Path(absolute).relative_to(root).as_posix()
-            except ValueError:
-                rel = None
-            if rel is not None and any(fnmatch.fnmatch(rel, p) for p in patterns):
+        if excluded is not None and absolute.startswith(root_prefix):
+            rel = os.path.normcase(absolute[len(root_prefix) :])
+            if excluded(rel.replace(os.sep, "/") if os.sep != "/" else rel) is not None:
                 return True
-        return any(g.ignored_absolute(absolute, is_dir) for g in gitignores)
+        for g in gitignores:
+            if absolute.startswith(g.prefix) and g.ignored_absolute(absolute, is_dir):
+                return True
+        return False
 
     return ignored
 
@@ -79,14 +87,18 @@ def ignore_predicate(config: Config, paths: Sequence[Path]) -> Callable[[str, bo
 class Discovered:
     files: list[Path]
     errors: list[tuple[str, str]]
+    # each file's `os.stat` as the walk took it: the run's cache key and the deferral index
+    # take it from here rather than stat every file again (0.03 s per 9,000 files each)
+    stats: list[os.stat_result] | None = None
 
 
 def discover(paths: Sequence[Path], config: Config) -> Discovered:
     """The Python files under `paths` the way `config` says (see `ignore_predicate`)."""
     errors: list[tuple[str, str]] = []
+    stats: list[os.stat_result] = []
     excludes = (*config.exclude, *config.extend_exclude)
-    files = list(iter_python_files(paths, excludes, errors, ignore_predicate(config, paths)))
-    return Discovered(files, errors)
+    files = list(iter_python_files(paths, excludes, errors, ignore_predicate(config, paths), stats))
+    return Discovered(files, errors, stats)
 
 
 def analyse(
@@ -106,7 +118,7 @@ def analyse(
     if part is not None:
         project = build_part(files, *part, jobs=jobs, src_roots=src_roots(config), cache=session_cache(), write_behind=True)
     else:
-        project = build_project(files, jobs=jobs, src_roots=src_roots(config), cache=session_cache(), write_behind=True)
+        project = build_project(files, jobs=jobs, src_roots=src_roots(config), cache=session_cache(), write_behind=True, stats=found.stats)
     project.discovery_errors[:0] = errors
     return project
 

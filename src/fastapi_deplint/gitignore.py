@@ -139,7 +139,7 @@ class GitIgnore:
         repo = git_root(start)
         self.top = repo if repo is not None else (start if start.is_dir() else start.parent)
         self._top = str(self.top)
-        self._top_prefix = self._top.rstrip(os.sep) + os.sep
+        self.prefix = self._top.rstrip(os.sep) + os.sep
         self._cache: dict[str, list[Pattern]] = {}
         self._layer_cache: dict[str, list[tuple[str, list[Pattern]]]] = {}
         self._extra: list[Pattern] = _read(repo / ".git" / "info" / "exclude") if repo is not None and (repo / ".git").is_dir() else []
@@ -173,10 +173,10 @@ class GitIgnore:
 
     def ignored_absolute(self, absolute: str, is_dir: bool) -> bool:
         """`ignored` for a path already made absolute and normal (`os.path.abspath`)."""
-        if not absolute.startswith(self._top_prefix):
+        if not absolute.startswith(self.prefix):
             return False
         directory = os.path.dirname(absolute)
-        if not (directory == self._top or directory.startswith(self._top_prefix)):
+        if not (directory == self._top or directory.startswith(self.prefix)):
             return False
         result = False
         for base, patterns in self._layers(directory):

@@ -88,14 +88,17 @@ def build_project(
     src_roots: Sequence[str] = (),
     cache: FactsCache | None = None,
     write_behind: bool = False,
+    stats: list[os.stat_result] | None = None,
 ) -> Project:
     """`src_roots`: absolute folders under which folders without `__init__.py` are namespace
     packages (the `src` setting), see `source.module_name_for`. `cache`: per-file facts are
     loaded from it when the file's bytes were seen before, and stored in it otherwise (in the
-    background with `write_behind`, see `collect_facts_parallel`)."""
+    background with `write_behind`, see `collect_facts_parallel`). `stats`: `paths` are the
+    files a walk found (`engine.discover`), with their `os.stat`s, not to be walked again."""
     errors: list[tuple[str, str]] = []
-    files = list(iter_python_files(paths, exclude, errors))
-    scanned = collect_facts_parallel(files, jobs if jobs is not None else (os.cpu_count() or 1), cache, write_behind=write_behind)
+    files = list(paths) if stats is not None else list(iter_python_files(paths, exclude, errors))
+    jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+    scanned = collect_facts_parallel(files, jobs, cache, write_behind=write_behind, stats=stats)
     return _linked(scanned, errors, src_roots, cache)
 
 
@@ -285,7 +288,12 @@ def _remember_deferred(
 
 
 def collect_facts_parallel(
-    files: list[Path], jobs: int, cache: FactsCache | None = None, index: bool = True, write_behind: bool = False
+    files: list[Path],
+    jobs: int,
+    cache: FactsCache | None = None,
+    index: bool = True,
+    write_behind: bool = False,
+    stats: list[os.stat_result] | None = None,
 ) -> list[ModuleFacts]:
     """Facts of many files on `jobs` processes (order preserved): `jobs - 1` workers and the
     parent itself. With a cache, files the pre-scan deferred before and that did not change
@@ -293,7 +301,8 @@ def collect_facts_parallel(
     back to one process when a pool cannot start (restricted sandboxes); results are
     identical either way. `index`: use (and update) the deferral index of the files' folder.
     `write_behind` (with more than one job): new cache entries are written by a background
-    process once all facts are in (`FactsCache.write_held`; `cache.settle` waits for it)."""
+    process once all facts are in (`FactsCache.write_held`; `cache.settle` waits for it).
+    `stats`: the files' `os.stat`s, taken by the walk that found them (before any was read)."""
     forget_packages()  # `__init__.py` files may have come or gone since the last run
     settle()  # a previous run's entries, still being written in the background
     write_behind = write_behind and cache is not None and jobs > 1
@@ -306,7 +315,12 @@ def collect_facts_parallel(
     with gc_paused():
         absolute = absolute_paths(files) if cache is not None else []
         deferrals = DeferralIndex(cache, os.path.commonpath(absolute)) if cache is not None and files and index else None
-        stamps = [_stamp(f) for f in files] if deferrals is not None else []
+        if deferrals is None:
+            stamps: list[Stamp | None] = []
+        elif stats is not None and len(stats) == len(files):
+            stamps = [stamp(st) for st in stats]
+        else:
+            stamps = [_stamp(f) for f in files]
         if deferrals is not None:
             for i in todo:
                 results[i] = _known_deferred(files[i], absolute[i], names[i], deferrals, stamps[i])

@@ -38,7 +38,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -305,11 +305,17 @@ def modules_read_in_parts(project: Project, parts: dict[str, int]) -> bool:
     return all(p in parts for p in project.reads if p in project.deferred or p in project.parsed)
 
 
-def run_slot(settings: list[object], files: list[Path], record_settings: list[object] | None = None) -> RunSlot | None:
+def run_slot(
+    settings: list[object],
+    files: list[Path],
+    record_settings: list[object] | None = None,
+    stats: Sequence[os.stat_result | None] = (),
+) -> RunSlot | None:
     """The slot of a run with these settings over these files (and the dependency manifests
     FDL107 reads, which count as read). `record_settings`: the part of the settings that
     decides the findings, when that is less (the files whose findings are shown, in project
-    mode). None when the cache is off or a file cannot be stat'ed."""
+    mode). `stats`: the first files' `os.stat`s, when the walk that found them took them.
+    None when the cache is off or a file cannot be stat'ed."""
     from .rules._fastapi_version import manifest_files
 
     if session_cache() is None:
@@ -319,9 +325,10 @@ def run_slot(settings: list[object], files: list[Path], record_settings: list[ob
     stamps: Stamps = {}
     text = repr(settings)
     digest = hashlib.blake2b(text.encode(), digest_size=20)
+    known = iter(stats)
     try:
         for f, a in [*zip(files, absolute), *zip(manifests, absolute_paths(manifests))]:
-            st = os.stat(f)
+            st = next(known, None) or os.stat(f)
             stamps[a] = (st.st_size, st.st_mtime_ns)
             digest.update(f"\0{f}\0{st.st_size}\0{st.st_mtime_ns}".encode())
     except OSError:
