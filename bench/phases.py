@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from fastapi_deplint import containment, engine  # noqa: E402
+from fastapi_deplint import containment, discover, engine  # noqa: E402
 from fastapi_deplint.cache import session_cache  # noqa: E402
 from fastapi_deplint.config import load_config, src_roots  # noqa: E402
 from fastapi_deplint.project import collect_facts_parallel, link_facts  # noqa: E402
@@ -46,7 +46,7 @@ def main() -> None:
         t = now
 
     excludes = (*config.exclude, *config.extend_exclude)
-    files = list(engine.iter_python_files(args.paths, excludes, [], engine.ignore_predicate(config, args.paths)))
+    files = list(discover.iter_python_files(args.paths, excludes, [], discover.ignore_predicate(config, args.paths)))
     lap(f"discover ({len(files)} files)")
     scanned = collect_facts_parallel(files, args.jobs, session_cache())
     gc.disable()  # as `build_project` and `engine.run` do

@@ -238,7 +238,7 @@ def test_each_gitignore_applies_inside_its_own_repository(tmp_path: Path) -> Non
     """Folders given together, each its own repository: a `.gitignore` ignores nothing in the
     other one. The walk's `os.stat` of each file comes with it, in order."""
     from fastapi_deplint.config import Config
-    from fastapi_deplint.engine import discover
+    from fastapi_deplint.discover import discover
 
     for repo, ignored in (("one", "b.py"), ("two", "a.py")):
         (tmp_path / repo / ".git").mkdir(parents=True)

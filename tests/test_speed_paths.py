@@ -612,3 +612,30 @@ def test_a_pre_commit_edit_is_narrowed_and_never_becomes_the_record(tmp_path: Pa
     # findings (never looked for) would be missing here
     ran, shown = run(str(helpers))
     assert ran == ["narrowed"] and f"{helpers}:" in shown
+
+
+def test_a_run_answered_from_the_cache_imports_neither_the_parser_nor_the_rules(tmp_path: Path) -> None:
+    """Half of a small project's warm run was importing modules it does not use: a run whose
+    result is cached loads no parser, linker, engine or rule (its report, fix hint included,
+    is the cached one's)."""
+    shutil.copytree(ROOT / "examples" / "shop", tmp_path / "shop")
+    script = (
+        "import sys\nfrom fastapi_deplint.cli import main\n"
+        "try:\n    main(['check', 'shop'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        "print(*sorted(m for m in sys.modules if m.startswith('fastapi_deplint')))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FASTAPI_DEPLINT_")}  # (an in-process --no-cache sets one)
+    env["FASTAPI_DEPLINT_CACHE_DIR"] = str(tmp_path / "cache")
+
+    def run() -> tuple[str, set[str]]:
+        done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+        report, _, modules = done.stdout.rstrip("\n").rpartition("\n")
+        return report + done.stderr, set(modules.split())
+
+    cold_report, cold = run()
+    warm_report, warm = run()
+    assert {"fastapi_deplint.source", "fastapi_deplint.engine", "fastapi_deplint.rules.fdl101_resource_returned"} <= cold
+    heavy = {m for m in warm if m.split(".")[1:2] in (["source"], ["engine"], ["project"], ["graph"], ["facts"], ["rules_parallel"])}
+    heavy |= {m for m in warm if m.startswith("fastapi_deplint.rules.") and m != "fastapi_deplint.rules.base" and not m.endswith("_fastapi_version")}
+    assert not heavy, f"imported by a run answered from the cache: {sorted(heavy)}"
+    assert warm_report == cold_report and "FDL101" in warm_report and "hidden fix" in warm_report

@@ -24,15 +24,17 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .facts.model import ModuleFacts
+
+if TYPE_CHECKING:  # (imported where facts are read: a run answered from the cache reads none)
+    from .facts.model import ModuleFacts
 
 CACHE_ENV = "FASTAPI_DEPLINT_CACHE_DIR"
 NO_CACHE_ENV = "FASTAPI_DEPLINT_NO_CACHE"  # set (non-empty) to turn the cache off
 MAX_RUNS = 32  # whole-run results kept
-SCHEMA = 4  # bump when the pickled shapes change without a version bump (development)
+SCHEMA = 5  # bump when the pickled shapes change without a version bump (development)
 
 
 def default_cache_dir() -> Path:
@@ -118,6 +120,8 @@ class FactsCache:
         return self.root / key[:2] / key
 
     def get(self, key: str, display: str) -> ModuleFacts | None:
+        from .facts.model import ModuleFacts
+
         data = _read_bytes(self._path(key))
         facts = _loads(data)
         if not isinstance(facts, ModuleFacts):

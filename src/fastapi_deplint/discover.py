@@ -1,17 +1,22 @@
-"""Finding the Python files to analyse: no symlink loops, no FIFOs or sockets, no vendored trees."""
+"""Finding the Python files to analyse: no symlink loops, no FIFOs or sockets, no vendored trees;
+`discover` as the configuration asks (excludes relative to the project root, `.gitignore`).
+Imported on every run, so it stays light: a run answered from the cache needs no more."""
 
 from __future__ import annotations
 
 import errno
 import fnmatch
+import io
 import operator
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from .source import file_kind
+from .config import Config, config_root
 
 _NAME = operator.attrgetter("name")  # (a `DirEntry`'s: walks are sorted by it)
 
@@ -34,6 +39,42 @@ DEFAULT_EXCLUDES = (
     "dist",
     ".eggs",
 )
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def absolute_paths(paths: Iterable[Path | str]) -> list[str]:
+    """`os.path.abspath` of many paths, asking for the working folder once (`abspath` asks per
+    path: 0.05 s per 9,000 files)."""
+    cwd = os.getcwd()
+    return [os.path.normpath(os.path.join(cwd, p)) for p in paths]
+
+
+def file_kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+@contextmanager
+def open_regular(path: Path | str) -> Iterator[io.BufferedReader]:
+    """Open a regular file for reading; never blocks. A FIFO (even one swapped in after the
+    files were listed) is opened non-blocking, seen not to be a regular file and closed
+    unread; anything that is not a regular file raises `OSError`."""
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(0, f"not a regular file: {file_kind(mode)}")
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
+        yield handle
 
 
 def exclusion_matcher(patterns: Iterable[str]) -> Callable[[str, str], bool]:
@@ -162,3 +203,58 @@ def iter_python_files(
 
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
+
+
+# -- as the configuration says --------------------------------------------------------------
+
+
+def ignore_predicate(config: Config, paths: Sequence[Path]) -> Callable[[str, bool], bool] | None:
+    """What discovery skips beyond the default folders: `exclude`/`extend-exclude` globs
+    matched against the path relative to the configuration's folder, and `.gitignore`d files
+    (when `respect-gitignore`, the default)."""
+    patterns = [p.rstrip("/") for p in (*config.exclude, *config.extend_exclude) if p.strip("/")]
+    root = config_root(config)
+    gitignores = []
+    if config.respect_gitignore:
+        from .gitignore import GitIgnore
+
+        # one per repository (or folder given outside one), asked only about paths inside it:
+        # asking every one about every path cost 0.1 s of a 0.5 s warm run over six trees
+        gitignores = list({g.prefix: g for g in (GitIgnore(p) for p in paths if p.is_dir())}.values())
+    excluded = None
+    if patterns and root is not None:
+        # the globs as one regex over the path relative to `root` (`fnmatch` semantics)
+        excluded = re.compile("|".join(fnmatch.translate(os.path.normcase(p)) for p in patterns)).match
+        root_prefix = str(root).rstrip(os.sep) + os.sep
+    if not gitignores and excluded is None:
+        return None
+
+    def ignored(absolute: str, is_dir: bool) -> bool:
+        if excluded is not None and absolute.startswith(root_prefix):
+            rel = os.path.normcase(absolute[len(root_prefix) :])
+            if excluded(rel.replace(os.sep, "/") if os.sep != "/" else rel) is not None:
+                return True
+        for g in gitignores:
+            if absolute.startswith(g.prefix) and g.ignored_absolute(absolute, is_dir):
+                return True
+        return False
+
+    return ignored
+
+
+@dataclass(slots=True)
+class Discovered:
+    files: list[Path]
+    errors: list[tuple[str, str]]
+    # each file's `os.stat` as the walk took it: the run's cache key and the deferral index
+    # take it from here rather than stat every file again (0.03 s per 9,000 files each)
+    stats: list[os.stat_result] | None = None
+
+
+def discover(paths: Sequence[Path], config: Config) -> Discovered:
+    """The Python files under `paths` the way `config` says (see `ignore_predicate`)."""
+    errors: list[tuple[str, str]] = []
+    stats: list[os.stat_result] = []
+    excludes = (*config.exclude, *config.extend_exclude)
+    files = list(iter_python_files(paths, excludes, errors, ignore_predicate(config, paths), stats))
+    return Discovered(files, errors, stats)

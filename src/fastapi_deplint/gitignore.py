@@ -113,7 +113,7 @@ def parse(text: str) -> list[Pattern]:
 
 
 def _read(path: Path) -> list[Pattern]:
-    from .source import open_regular  # never blocks on a `.gitignore` that is a FIFO
+    from .discover import open_regular  # never blocks on a `.gitignore` that is a FIFO
 
     try:
         with open_regular(path) as handle:

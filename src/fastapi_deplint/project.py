@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .discover import iter_python_files
+from .discover import absolute_paths, iter_python_files
 from .facts.model import ModuleFacts
 from .graph.link import link
 from .graph.model import ProjectGraph
@@ -50,13 +50,6 @@ class Project:
     @property
     def file_errors(self) -> list[ModuleFacts]:
         return [f for f in self.facts if f.error is not None]
-
-
-def absolute_paths(paths: Iterable[Path | str]) -> list[str]:
-    """`os.path.abspath` of many paths, asking for the working folder once (`abspath` asks per
-    path: 0.05 s per 9,000 files)."""
-    cwd = os.getcwd()
-    return [os.path.normpath(os.path.join(cwd, p)) for p in paths]
 
 
 def display_path(path: Path) -> str:

@@ -41,11 +41,13 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cache import ResultCache, default_cache_dir, session_cache
-from .project import PreScan, Project, absolute_paths, prescan_of
-from .source import read_facts
+from .discover import absolute_paths
+
+if TYPE_CHECKING:  # (a run answered from the cache needs neither the project nor the parser)
+    from .project import PreScan, Project
 
 Stamps = dict[str, tuple[int, int]]  # absolute path -> (size, mtime_ns)
 RECORD_SCHEMA = 3  # in the record's key: a record of another shape is never read
@@ -87,6 +89,9 @@ class Membership:
             verdict = verdicts.get(path)  # (none: it could not be read, and was reported)
             if verdict is None or verdict[0] in taken or not asked.unrelated(verdict[0], path, tops):
                 return None
+        from .project import prescan_of
+        from .source import read_facts
+
         for path in sorted(added):
             facts = read_facts(Path(path), path, prescan=True, cache=session_cache())
             if facts.error is not None or facts.module in taken or not asked.unrelated(facts.module, path, tops):
@@ -219,6 +224,9 @@ class RunSlot:
             if path in record.sensitive or path not in record.deferred:
                 known = False
             else:
+                from .project import prescan_of
+                from .source import read_facts
+
                 now = read_facts(Path(path), path, prescan=True)  # the pre-scan alone: read, never parsed
                 known = now.deferred and now.error is None and prescan_of(now) == record.deferred[path]
             self._verdicts[path] = known

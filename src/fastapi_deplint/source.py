@@ -15,7 +15,6 @@ import functools
 import io
 import os
 import re
-import stat
 import sys
 import tokenize
 import warnings
@@ -24,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .discover import open_regular
 from .facts.extract import extract
 from .facts.model import ModuleFacts
 from .read_log import note_read
@@ -171,33 +171,6 @@ class FileTooLarge(OSError):
 
     def __str__(self) -> str:
         return str(self.args[0])
-
-
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
-          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
-
-
-def file_kind(mode: int) -> str:
-    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
-
-
-@contextmanager
-def open_regular(path: Path | str) -> Iterator[io.BufferedReader]:
-    """Open a regular file for reading; never blocks. A FIFO (even one swapped in after the
-    files were listed) is opened non-blocking, seen not to be a regular file and closed
-    unread; anything that is not a regular file raises `OSError`."""
-    fd = os.open(path, _OPEN_FLAGS)
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise OSError(0, f"not a regular file: {file_kind(mode)}")
-        handle = os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-    with handle:
-        yield handle
 
 
 def _rest_relevant(handle: io.BufferedReader, tail: bytes) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Collection
 from typing import Any
 
 from ..rules.base import Finding
@@ -51,17 +52,15 @@ def summary(findings: list[Finding], fixed: int | None = None) -> str:
     return f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''}."
 
 
-def fix_hint(findings: list[Finding], unsafe: bool = False, exact: bool = True) -> str | None:
+def fix_hint(findings: list[Finding], fixable: Collection[str], unsafe: bool = False, exact: bool = True) -> str | None:
     """How many findings `--fix` would fix, and how many more with `--unsafe-fixes`. Not
     `exact` when only safe fixes were described: every other finding of a rule with a fixer
-    then counts as a possible hidden fix ("up to")."""
+    (its code in `fixable`) then counts as a possible hidden fix ("up to")."""
     safe = sum(1 for f in findings if f.fix is not None and f.fix.get("applicability") == "safe")
     if exact:
         hidden = sum(1 for f in findings if f.fix is not None and f.fix.get("applicability") != "safe")
     else:
-        from ..rules import fixable_codes
-
-        hidden = sum(1 for f in findings if f.fix is None and f.code in fixable_codes(True))
+        hidden = sum(1 for f in findings if f.fix is None and f.code in fixable)
     if unsafe:
         safe, hidden = safe + hidden, 0
     up_to = "" if exact or not hidden else "up to "

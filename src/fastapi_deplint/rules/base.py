@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..config import Config
-from ..facts.model import Function, Loc, ModuleFacts
-from ..graph.model import Edge, Node, ProjectGraph, Route
+if TYPE_CHECKING:  # (a run answered from the cache unpickles `Finding` and needs none of these)
+    from ..config import Config
+    from ..facts.model import Function, Loc, ModuleFacts
+    from ..graph.model import Edge, Node, ProjectGraph, Route
 
 
 @dataclass(slots=True)
