@@ -87,7 +87,7 @@ def build_project(
     packages (the `src` setting), see `source.module_name_for`. `cache`: per-file facts are
     loaded from it when the file's bytes were seen before, and stored in it otherwise (in the
     background with `write_behind`, see `collect_facts_parallel`). `stats`: `paths` are the
-    files a walk found (`engine.discover`), with their `os.stat`s, not to be walked again."""
+    files a walk found (`discover.discover`), with their `os.stat`s, not to be walked again."""
     errors: list[tuple[str, str]] = []
     files = list(paths) if stats is not None else list(iter_python_files(paths, exclude, errors))
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
