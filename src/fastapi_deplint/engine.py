@@ -22,7 +22,7 @@ from .components import parts_of
 from .project import PreScan, Project, build_part, build_project, gc_paused
 from .run_cache import Partial, modules_read_in_parts
 from .rules import all_rules
-from .rules.base import Context, Finding
+from .rules.base import Context, Finding, Rule
 from .rules_parallel import run_rules
 from .read_log import logging_reads
 from .source import INTERNAL_ERROR_PREFIX, read_source
@@ -41,7 +41,7 @@ class Result:
     suppressed: int = 0
 
 
-def enabled_rules(config: Config) -> list[type]:
+def enabled_rules(config: Config) -> list[type[Rule]]:
     return [r for r in all_rules() if config.is_selected(r.code, r.default_enabled)]
 
 
