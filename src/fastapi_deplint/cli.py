@@ -217,8 +217,9 @@ def analyse(
         result = engine.run(project, config, progress=progress, jobs=os.cpu_count() or 1)
         outcome.projects.append(project)
         outcome.internal_errors += result.internal_errors
-        outcome.codes += [r.code for r in engine.enabled_rules(config) if r.code not in outcome.codes]
-        outcome.fixable += [r.code for r in engine.enabled_rules(config) if r.fixable != "none" and r.code not in outcome.fixable]
+        enabled = engine.enabled_rules(config)
+        outcome.codes += [r.code for r in enabled if r.code not in outcome.codes]
+        outcome.fixable += [r.code for r in enabled if r.fixable != "none" and r.code not in outcome.fixable]
         outcome.everything += result.findings
         outcome.findings += shown(group, result.findings)
     outcome.findings.sort(key=lambda f: f.sort_key)
