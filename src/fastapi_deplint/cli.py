@@ -476,11 +476,11 @@ def check(
     if add_noqa:
         from .add_noqa import add_noqa as insert_noqa
 
-        done = insert_noqa(findings)
-        click.echo(f"Added {done.added} noqa directive{'s' if done.added != 1 else ''} to {len(done.files)} file{'s' if len(done.files) != 1 else ''}.")
-        for path, line, why in done.skipped:
-            click.echo(f"{path}:{line}: not suppressed: {why}", err=True)
-        sys.exit(2 if outcome.internal_errors else (1 if done.skipped and not exit_zero else 0))
+        noqa = insert_noqa(findings)
+        click.echo(f"Added {noqa.added} noqa directive{'s' if noqa.added != 1 else ''} to {len(noqa.files)} file{'s' if len(noqa.files) != 1 else ''}.")
+        for file, at, why in noqa.skipped:
+            click.echo(f"{file}:{at}: not suppressed: {why}", err=True)
+        sys.exit(2 if outcome.internal_errors else (1 if noqa.skipped and not exit_zero else 0))
 
     text_output = output_format in ("full", "concise") and not statistics
 
@@ -540,10 +540,10 @@ def check(
         else:
             click.echo(fmt.render_concise(findings, unsafe_fixes), nl=False)
         if not quiet:
-            line = fmt.summary(findings, fixed)
+            totals = fmt.summary(findings, fixed)
             if baselined:
-                line += f" ({baselined} more in the baseline.)"
-            click.echo(line)
+                totals += f" ({baselined} more in the baseline.)"
+            click.echo(totals)
             hint = fmt.fix_hint(findings, outcome.fixable, unsafe_fixes, exact)
             if hint:
                 click.echo(hint)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import pickle
@@ -16,6 +17,7 @@ from .discover import absolute_paths, iter_python_files
 from .facts.model import ModuleFacts
 from .graph.link import link
 from .graph.model import ProjectGraph
+from .graph.resolve import Loader
 from .cache import Deferral, DeferralIndex, FactsCache, Stamp, settle, stamp
 from .read_log import logging_reads
 from .two_ended import counters, take
@@ -161,7 +163,9 @@ def link_facts(
         facts.append(loaded)  # its FDL901, if any, is reported like any other file's
         return loaded
 
-    deferred = {name: (f.path, lambda name, path=f.path: load(name, path)) for name, f in named.items() if f.deferred}
+    deferred: dict[str, tuple[str, Loader]] = {
+        name: (f.path, functools.partial(load, path=f.path)) for name, f in named.items() if f.deferred
+    }
     graph = link(modules, deferred)
     if graph.resolver is not None:
         for f in named.values():

@@ -33,6 +33,10 @@ class TypeAlias(ast.stmt):
 
     _fields = ("name", "type_params", "value")
 
+    def __init__(self, name: ast.Name, type_params: list[ast.AST], value: ast.expr) -> None:
+        super().__init__()
+        self.name, self.type_params, self.value = name, type_params, value
+
 
 def _tokens(text: str) -> Iterator[tokenize.TokenInfo]:
     """Tokens up to the first the tokenizer cannot read (the parse will report it)."""

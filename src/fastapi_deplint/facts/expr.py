@@ -79,8 +79,8 @@ def to_x(node: ast.expr | None, depth: int = 0) -> X | None:
         kwargs = tuple((k.arg, to_x(k.value, depth + 1) or Opaque("?", loc)) for k in node.keywords[:MAX_ITEMS])  # type: ignore[attr-defined]
         return Call(func, args, kwargs, loc)
     if cls is ast.Subscript:
-        value = to_x(node.value, depth + 1) or Opaque("?", loc)
-        sl = node.slice
+        value = to_x(node.value, depth + 1) or Opaque("?", loc)  # type: ignore[attr-defined]
+        sl = node.slice  # type: ignore[attr-defined]
         elts = sl.elts if isinstance(sl, ast.Tuple) else [sl]
         items = tuple(to_x(e, depth + 1) or Opaque("?", loc) for e in elts[:MAX_ITEMS])
         return Sub(value, items, loc)

@@ -44,7 +44,6 @@ ROUTING_METHODS = frozenset(
 THREAD_WRAPPERS = frozenset({"run_in_threadpool", "to_thread", "run_sync", "run_in_executor", "iterate_in_threadpool"})
 AUTH_STATUS = frozenset({401, 403})
 AUTH_STATUS_NAMES = ("HTTP_401", "HTTP_403")
-_TRY_STAR = getattr(ast, "TryStar", ast.Try)  # 3.11+
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
@@ -101,12 +100,11 @@ class Extractor:
             self._stmt(stmt, scope, fn, cls, tc)
 
     def _stmt(self, stmt: ast.stmt, scope: str, fn: Function | None, cls: Class | None, tc: bool) -> None:
-        kind = stmt.__class__  # (`is` tests: `ast` node classes have no subclasses)
-        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self._function(stmt, scope, fn, cls)
-        elif kind is ast.ClassDef:
+        elif isinstance(stmt, ast.ClassDef):
             self._class(stmt, scope, fn, cls)
-        elif kind is ast.Import:
+        elif isinstance(stmt, ast.Import):
             imports = self.facts.imports.setdefault(scope, {})
             for alias in stmt.names:
                 if alias.asname:
@@ -116,7 +114,7 @@ class Extractor:
                     imports[head] = Import(head, None, loc_of(stmt), tc)
                     if "." in alias.name:  # `import a.b` also makes `a.b` reachable
                         imports.setdefault(f"<sub>{alias.name}", Import(alias.name, None, loc_of(stmt), tc))
-        elif kind is ast.ImportFrom:
+        elif isinstance(stmt, ast.ImportFrom):
             base = resolve_relative(self.facts.module, self.facts.is_package, stmt.level, stmt.module)
             imports = self.facts.imports.setdefault(scope, {})
             for alias in stmt.names:
@@ -124,7 +122,7 @@ class Extractor:
                     self.facts.star_imports.append(base)
                     continue
                 imports[alias.asname or alias.name] = Import(base, alias.name, loc_of(stmt), tc)
-        elif kind is ast.Assign:
+        elif isinstance(stmt, ast.Assign):
             value = to_x(stmt.value)
             for target in stmt.targets:
                 self._bind_target(target, value, None, scope, fn, stmt)
@@ -132,7 +130,7 @@ class Extractor:
                 self._scan(stmt.value, fn)
             else:
                 self._maybe_scope_call(stmt.value, scope)
-        elif kind is ast.AnnAssign:
+        elif isinstance(stmt, ast.AnnAssign):
             value = to_x(stmt.value) if stmt.value is not None else None
             annotation = self._annotation(stmt.annotation)
             if cls is not None and fn is None and isinstance(stmt.target, ast.Name):
@@ -140,50 +138,50 @@ class Extractor:
             self._bind_target(stmt.target, value, annotation, scope, fn, stmt)
             if fn is not None and stmt.value is not None:
                 self._scan(stmt.value, fn)
-        elif kind is ast.AugAssign:
+        elif isinstance(stmt, ast.AugAssign):
             if fn is not None:
                 target = stmt.target
-                base = target
-                while isinstance(base, (ast.Attribute, ast.Subscript)):
-                    base = base.value
-                if isinstance(base, ast.Name):
-                    fn.mutations.append((base.id, loc_of(stmt), "augmented assignment"))
+                root: ast.expr = target
+                while isinstance(root, (ast.Attribute, ast.Subscript)):
+                    root = root.value
+                if isinstance(root, ast.Name):
+                    fn.mutations.append((root.id, loc_of(stmt), "augmented assignment"))
                 self._scan(stmt.value, fn)
                 if not isinstance(target, ast.Name):
                     self._scan(target, fn)
-        elif kind is ast.Expr:
+        elif isinstance(stmt, ast.Expr):
             if fn is not None:
                 self._scan(stmt.value, fn)
             self._maybe_scope_call(stmt.value, scope)
-        elif kind is ast.Return:
+        elif isinstance(stmt, ast.Return):
             if fn is not None:
                 if stmt.value is not None:
                     fn.returns.append(to_x(stmt.value))  # type: ignore[arg-type]
                     self._scan(stmt.value, fn)
-        elif kind is ast.If:
+        elif isinstance(stmt, ast.If):
             if fn is not None:
                 self._scan(stmt.test, fn)
             self._stmts(stmt.body, scope, fn, cls, tc or _is_type_checking(stmt.test))
             self._stmts(stmt.orelse, scope, fn, cls, tc)
-        elif kind is ast.For or kind is ast.AsyncFor:
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             if fn is not None:
                 self._scan(stmt.iter, fn)
                 self._scan(stmt.target, fn)
             self._stmts(stmt.body, scope, fn, cls, tc)
             self._stmts(stmt.orelse, scope, fn, cls, tc)
-        elif kind is ast.While:
+        elif isinstance(stmt, ast.While):
             if fn is not None:
                 self._scan(stmt.test, fn)
             self._stmts(stmt.body, scope, fn, cls, tc)
             self._stmts(stmt.orelse, scope, fn, cls, tc)
-        elif kind is ast.With or kind is ast.AsyncWith:
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
             if fn is not None:
                 for item in stmt.items:
                     self._scan(item.context_expr, fn, in_with=True)
                     if item.optional_vars is not None:
                         self._bind_target(item.optional_vars, None, None, scope, fn, stmt)
             self._stmts(stmt.body, scope, fn, cls, tc)
-        elif kind is ast.Try or kind is _TRY_STAR:
+        elif isinstance(stmt, (ast.Try, ast.TryStar)):
             if fn is not None and stmt.finalbody:
                 fn.has_finally = True
             self._stmts(stmt.body, scope, fn, cls, tc)
@@ -193,21 +191,21 @@ class Extractor:
                 self._stmts(handler.body, scope, fn, cls, tc)
             self._stmts(stmt.orelse, scope, fn, cls, tc)
             self._stmts(stmt.finalbody, scope, fn, cls, tc)
-        elif kind is ast.Match:
+        elif isinstance(stmt, ast.Match):
             if fn is not None:
                 self._scan(stmt.subject, fn)
             for case in stmt.cases:
                 self._stmts(case.body, scope, fn, cls, tc)
-        elif kind is ast.Global:
+        elif isinstance(stmt, ast.Global):
             if fn is not None:
                 fn.global_names.extend(stmt.names)
-        elif kind is ast.Raise:
+        elif isinstance(stmt, ast.Raise):
             if fn is not None:
                 if _raise_is_auth(stmt.exc):
                     fn.raises_auth_error = True
                 if stmt.exc is not None:
                     self._scan(stmt.exc, fn)
-        elif kind.__name__ == "TypeAlias":  # PEP 695 `type X = ...` (3.12+)
+        elif stmt.__class__.__name__ == "TypeAlias":  # PEP 695 `type X = ...` (3.12+)
             name = getattr(stmt, "name", None)
             if isinstance(name, ast.Name):
                 value = self._annotation(stmt.value)  # type: ignore[attr-defined]
@@ -345,7 +343,7 @@ class Extractor:
                 callee = dotted if dotted is not None else callee_text(func)
                 args = node.args  # type: ignore[attr-defined]
                 keywords = node.keywords  # type: ignore[attr-defined]
-                names = [a.id for a in args if a.__class__ is ast.Name]  # type: ignore[attr-defined]
+                names = [a.id for a in args if a.__class__ is ast.Name]
                 for k in keywords:
                     if k.value.__class__ is ast.Name:
                         names.append(k.value.id)

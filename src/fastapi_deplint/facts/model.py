@@ -35,7 +35,7 @@ def compact_pickle(cls: type[T]) -> type[T]:
     def __reduce__(self: Any) -> tuple[type[T], tuple[Any, ...]]:
         return cls, fields_of(self)
 
-    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign]
     return cls
 
 

@@ -263,18 +263,17 @@ def apply_plans(source: SourceFile, plans: Sequence[Plan]) -> FileResult:
     problems: list[str] = []
     text = source.text
     for plan in chosen:
+        where = f"{plan.findings[0].code} at line {plan.findings[0].line}"
         try:
-            candidate: str | None = render(source, [*kept, plan])
+            candidate = render(source, [*kept, plan])
         except CannotFix as exc:
-            candidate = None
-            problems.append(f"{plan.findings[0].code} at line {plan.findings[0].line}: {exc}")
-        else:
-            if not valid(source, candidate):
-                problems.append(f"{plan.findings[0].code} at line {plan.findings[0].line}: the result would not compile")
-                candidate = None
-        if candidate is not None:
-            kept.append(plan)
-            text = candidate
+            problems.append(f"{where}: {exc}")
+            continue
+        if not valid(source, candidate):
+            problems.append(f"{where}: the result would not compile")
+            continue
+        kept.append(plan)
+        text = candidate
     return FileResult(text, kept, problems)
 
 

@@ -16,7 +16,7 @@ import textwrap
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 import libcst as cst
 
@@ -202,7 +202,7 @@ def _positions(wrapper: MetadataWrapper) -> Mapping[cst.CSTNode, CodeRange]:
     batchable providers even when none is asked for (libcst 1.0): the provider alone is
     enough, and half the cost; the documented way remains the fallback."""
     try:
-        return PositionProvider()._gen(wrapper)
+        return cast(Mapping[cst.CSTNode, CodeRange], PositionProvider()._gen(wrapper))
     except AttributeError:
         return wrapper.resolve(PositionProvider)
 

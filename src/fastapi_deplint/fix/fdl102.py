@@ -91,9 +91,17 @@ class CleanupInFinally(Fixer):
         first = next(i for i, s in enumerate(after) if self._has_cleanup(ctx, s))
         success, cleanup = list(after[:first]), list(after[first:])
         head = cleanup[0]
-        merge = isinstance(head, cst.Try) and not head.handlers and head.orelse is None and head.finalbody is not None
+        merge = (
+            isinstance(head, cst.Try)
+            and not head.handlers
+            and head.orelse is None
+            and head.finalbody is not None
+            and isinstance(head.body, cst.IndentedBlock)  # (not `try: x` on one line)
+            and isinstance(head.finalbody.body, cst.IndentedBlock)
+        )
         if merge:
-            assert isinstance(head, cst.Try) and head.finalbody is not None
+            assert isinstance(head, cst.Try) and isinstance(head.body, cst.IndentedBlock)
+            assert head.finalbody is not None and isinstance(head.finalbody.body, cst.IndentedBlock)
             if any(self._has_cleanup(ctx, s) for s in head.body.body):
                 return None
             success += list(head.body.body)
@@ -106,10 +114,12 @@ class CleanupInFinally(Fixer):
             assert isinstance(node, cst.IndentedBlock) and len(node.body) == count
             body = list(node.body)
             protected, rest = body[index], body[index + 1 :]
+            assert isinstance(protected, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
             kept, moved = rest[:first], rest[first:]
             if merge:
                 inner = moved[0]
-                assert isinstance(inner, cst.Try) and inner.finalbody is not None
+                assert isinstance(inner, cst.Try) and isinstance(inner.body, cst.IndentedBlock)
+                assert inner.finalbody is not None and isinstance(inner.finalbody.body, cst.IndentedBlock)
                 kept = [*kept, *inner.body.body]
                 moved = [*inner.finalbody.body.body, *moved[1:]]
             guarded = cst.Try(
@@ -123,7 +133,7 @@ class CleanupInFinally(Fixer):
         return Plan([finding], UNSAFE, "Wrap the `yield` in `try` and move the cleanup into `finally`", spans, [(block, edit)])
 
     # -- `try: yield ... except ...:` followed by the cleanup -----------------------------------
-    def _finally_for_try(self, ctx, finding, fn, levels, tries, with_cleanup) -> Plan | None:  # type: ignore[no-untyped-def]
+    def _finally_for_try(self, ctx, finding, fn, levels, tries, with_cleanup) -> Plan | None:
         owner, block, index = with_cleanup
         if owner is not fn or len(levels) != 2 or levels[0][0] is not tries[0][0]:
             return None  # the yield must sit directly in the body of a `try` in the function body
@@ -186,6 +196,7 @@ def _trimmed(statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
     if not statements:
         return statements
     first = statements[0]
+    assert isinstance(first, (cst.SimpleStatementLine, cst.BaseCompoundStatement))  # every statement is one
     lines = list(first.leading_lines)
     while lines and lines[0].comment is None:
         lines.pop(0)

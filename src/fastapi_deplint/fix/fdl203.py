@@ -14,6 +14,8 @@ Spelling: an existing `from functools import lru_cache` (or its alias), else
 
 from __future__ import annotations
 
+import functools
+
 import libcst as cst
 
 from ..rules.base import Finding
@@ -40,7 +42,7 @@ class CacheSettings(Fixer):
                     SAFE,
                     f"Decorate `{fn.name.value}` with `@{decorator}`",
                     [(start, start)],
-                    [(fn, lambda node, d=decorator: _decorate(node, d))],
+                    [(fn, functools.partial(_decorate, decorator=decorator))],
                     [need] if need else [],
                 )
             )

@@ -19,7 +19,7 @@ import libcst as cst
 
 from ..facts.model import Function
 from ..rules.base import Finding
-from .base import UNSAFE, FileContext, Fixer, Plan, dotted, is_generator, own_nodes
+from .base import UNSAFE, FileContext, Fixer, NodeEdit, Plan, dotted, is_generator, own_nodes
 
 TRANSPARENT = frozenset({"staticmethod", "classmethod"})
 ASYNC_TYPES = {"Iterator": "AsyncIterator", "Iterable": "AsyncIterable", "Generator": "AsyncGenerator"}
@@ -49,7 +49,7 @@ class MakeAsync(Fixer):
         if self._blocking(ctx, facts_fn):
             return None
         generator = is_generator(fn)
-        edits = [(fn, _make_async)]
+        edits: list[NodeEdit] = [(fn, _make_async)]
         spans = [(ctx.span(fn.name)[0], ctx.span(fn.name)[0])]
         imports: list[tuple[str, str]] = []
         if generator:

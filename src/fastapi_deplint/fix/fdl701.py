@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from ..rules.base import Finding
-from .base import SAFE, UNSAFE, FileContext, Fixer, Plan
+from .base import SAFE, UNSAFE, FileContext, Fixer, NodeEdit, Plan
 
 if TYPE_CHECKING:
     from .apply import SourceFile
@@ -130,7 +130,7 @@ class DependsToAnnotated(Fixer):
         # it rebuilds `Parameters`, so the conversions and the `*` must happen together
         names = frozenset(p.name.value for p in converted)
         before = star_before.name.value if star_before is not None else None
-        edits = [(params, lambda node, n=names, a=annotated, b=before: _convert(node, n, a, b))]
+        edits: list[NodeEdit] = [(params, lambda node: _convert(node, names, annotated, before))]
         spans = [ctx.span(p) for p in converted]
         if star_before is not None:
             spans.append(ctx.span(params))

@@ -320,9 +320,9 @@ class Linker:
             if isinstance(callee, RClass):
                 return self.class_node(callee, instance=True)
             if isinstance(callee, RVar) and isinstance(callee.assign.value, Name):
-                inner = self.resolve(callee.module, callee.scope, callee.assign.value.dotted)
-                if isinstance(inner, RClass):
-                    return self.class_node(inner, instance=True)
+                aliased = self.resolve(callee.module, callee.scope, callee.assign.value.dotted)
+                if isinstance(aliased, RClass):
+                    return self.class_node(aliased, instance=True)
             fn_ref = callee if isinstance(callee, RFunc) else (
                 self.r.class_attribute(callee.cls, callee.attr) if isinstance(callee, RAttr) else None
             )
@@ -667,7 +667,7 @@ class Linker:
         owner = call.func.dotted.rsplit(".", 1)[0] if isinstance(call.func, Name) else None
         if owner is None:
             return
-        owner_x = Name(owner, call.func.loc)  # type: ignore[union-attr]
+        owner_x = Name(owner, call.func.loc)
         router_id = self.router_of(module, scope, owner_x)
         path_x = call.args[0] if call.args else _kw(call, "path")
         if router_id is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -83,7 +84,7 @@ def _fix(f: Finding, base: Path) -> dict[str, Any]:
     }
 
 
-def sarif_log(findings: list[Finding], codes: list[str], base: Path, internal_errors: list[str] = ()) -> dict[str, Any]:
+def sarif_log(findings: list[Finding], codes: list[str], base: Path, internal_errors: Sequence[str] = ()) -> dict[str, Any]:
     """`codes`: the rules that ran (each gets a descriptor; codes found in results are added)."""
     base = Path(os.path.abspath(base))
     ordered = list(dict.fromkeys([*codes, *(f.code for f in findings)]))
@@ -126,5 +127,5 @@ def sarif_log(findings: list[Finding], codes: list[str], base: Path, internal_er
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def render(findings: list[Finding], codes: list[str], base: Path, internal_errors: list[str] = ()) -> str:
+def render(findings: list[Finding], codes: list[str], base: Path, internal_errors: Sequence[str] = ()) -> str:
     return json.dumps(sarif_log(findings, codes, base, internal_errors), indent=2)

@@ -236,7 +236,7 @@ def local_call_assignments(tree: FunctionNode) -> dict[str, list[ast.Call]]:
     found: dict[str, list[ast.Call]] = {}
     for n in own_body_nodes(tree):
         value: ast.AST | None = None
-        targets: list[ast.AST] = []
+        targets: list[ast.expr] = []
         if isinstance(n, ast.Assign):
             value, targets = n.value, n.targets
         elif isinstance(n, (ast.AnnAssign, ast.NamedExpr)) and n.value is not None:
@@ -326,13 +326,13 @@ def _stmt_raises(stmt: ast.stmt, never_returns: Callable[[ast.Call], bool] | Non
         return always_raises(stmt.body, never_returns) and always_raises(stmt.orelse, never_returns)
     if isinstance(stmt, (ast.With, ast.AsyncWith)):
         return always_raises(stmt.body, never_returns)
-    if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
-        if always_raises(stmt.finalbody, never_returns):  # type: ignore[attr-defined]
+    if isinstance(stmt, (ast.Try, ast.TryStar)):
+        if always_raises(stmt.finalbody, never_returns):
             return True
-        body_raises = always_raises(stmt.body, never_returns) or (  # type: ignore[attr-defined]
-            bool(stmt.orelse) and always_raises(stmt.orelse, never_returns)  # type: ignore[attr-defined]
+        body_raises = always_raises(stmt.body, never_returns) or (
+            bool(stmt.orelse) and always_raises(stmt.orelse, never_returns)
         )
-        return body_raises and all(always_raises(h.body, never_returns) for h in stmt.handlers)  # type: ignore[attr-defined]
+        return body_raises and all(always_raises(h.body, never_returns) for h in stmt.handlers)
     if isinstance(stmt, ast.Match):
         exhaustive = any(isinstance(c.pattern, ast.MatchAs) and c.pattern.pattern is None and c.guard is None for c in stmt.cases)
         return exhaustive and all(always_raises(c.body, never_returns) for c in stmt.cases)

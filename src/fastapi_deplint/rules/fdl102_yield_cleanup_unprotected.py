@@ -100,14 +100,14 @@ class YieldCleanupUnprotected(Rule):
             parent = parents[current]
             if isinstance(parent, (ast.With, ast.AsyncWith)):
                 managed |= with_targets(parent)
-            if isinstance(parent, ast.Try) or type(parent).__name__ == "TryStar":
-                in_body = current in parent.body  # type: ignore[attr-defined]
+            if isinstance(parent, (ast.Try, ast.TryStar)):
+                in_body = current in parent.body
                 if in_body:
-                    after.extend(parent.orelse)  # type: ignore[attr-defined]
-                    for handler in parent.handlers:  # type: ignore[attr-defined]
+                    after.extend(parent.orelse)
+                    for handler in parent.handlers:
                         if is_broad_handler(handler):
                             covered |= self._cleanups(handler.body)
-                covered |= self._cleanups(parent.finalbody)  # type: ignore[attr-defined]
+                covered |= self._cleanups(parent.finalbody)
             for field in ("body", "orelse", "finalbody"):
                 siblings = getattr(parent, field, None)
                 if isinstance(siblings, list) and current in siblings:

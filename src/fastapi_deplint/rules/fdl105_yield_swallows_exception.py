@@ -79,11 +79,11 @@ class YieldSwallowsException(Rule):
 
     def _swallowing_handlers(self, ctx: Context, body: Body) -> Iterator[ast.ExceptHandler]:
         for node in own_body_nodes(body.tree):
-            if not (isinstance(node, ast.Try) or type(node).__name__ == "TryStar"):
+            if not (isinstance(node, (ast.Try, ast.TryStar))):
                 continue
-            if not any(yields_in(stmt) for stmt in node.body):  # type: ignore[attr-defined]
+            if not any(yields_in(stmt) for stmt in node.body):
                 continue
-            for handler in node.handlers:  # type: ignore[attr-defined]
+            for handler in node.handlers:
                 if self._ignored(handler) or any(yields_in(stmt) for stmt in handler.body):
                     continue  # a second yield in the handler is FDL106's finding
                 if not always_raises(handler.body, lambda call: self._never_returns(ctx, body, call)):

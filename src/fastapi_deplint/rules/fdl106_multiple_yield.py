@@ -31,7 +31,7 @@ class YieldCounter:
     sequences add up, and a loop body is walked a second time when it can yield and repeat."""
 
     def __init__(self) -> None:
-        self.second: dict[ast.AST, str] = {}  # yield -> why
+        self.second: dict[ast.Yield | ast.YieldFrom, str] = {}  # yield -> why
 
     def block(self, stmts: list[ast.stmt], n: int) -> Exits:
         exits = Exits(next=n, peak=n)
@@ -74,8 +74,8 @@ class YieldCounter:
             return self.block(stmt.body, m)
         if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
             return self.loop(stmt, n)
-        if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
-            return self.try_(stmt, n)  # type: ignore[arg-type]
+        if isinstance(stmt, (ast.Try, ast.TryStar)):
+            return self.try_(stmt, n)
         if isinstance(stmt, ast.Match):
             m = self.expr([stmt.subject], n)
             cases = [self.block(c.body, m) for c in stmt.cases]
@@ -111,7 +111,7 @@ class YieldCounter:
             max([after_else.peak, *(e.peak for e in exits)]),
         )
 
-    def try_(self, stmt: ast.Try, n: int) -> Exits:
+    def try_(self, stmt: ast.Try | ast.TryStar, n: int) -> Exits:
         body = self.block(stmt.body, n)
         orelse = self.block(stmt.orelse, body.next) if body.next is not None else Exits(next=None, peak=body.peak)
         handlers = [self.block(h.body, body.peak) for h in stmt.handlers]

@@ -201,7 +201,7 @@ class OverrideNotCleared(Rule):
         # a helper called by tests: trust any clearing in the module
         return bool(mod.clears(mod.tree)) or self._conftests_clean(above)
 
-    def _cleared_in(self, mod: TestModule, site: SetSite, outer: ast.AST) -> bool:
+    def _cleared_in(self, mod: TestModule, site: SetSite, outer: FunctionNode) -> bool:
         keys = {s.key for s in mod.sites if s.functions and s.functions[0] is outer and s.key is not None}
         innermost = site.functions[-1]
         for clear in mod.clears(outer):

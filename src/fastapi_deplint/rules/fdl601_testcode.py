@@ -136,7 +136,7 @@ class TestModule:
     def in_finally(self, node: ast.AST) -> bool:
         child, current = node, self.parents.get(node)
         while current is not None and not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            if isinstance(current, (ast.Try, getattr(ast, "TryStar", ast.Try))) and child in current.finalbody:
+            if isinstance(current, (ast.Try, ast.TryStar)) and child in current.finalbody:
                 return True
             child, current = current, self.parents.get(current)
         return False
