@@ -169,3 +169,41 @@ def test_progress_stays_silent_on_quick_runs_and_off_a_terminal(monkeypatch: pyt
 def test_real_process_prints_nothing_on_stderr_when_piped(app: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "fastapi_deplint", "check", "app"], capture_output=True, text=True)
     assert proc.returncode == 1 and proc.stderr == ""
+
+
+HELPER = '''import requests
+
+
+def fetch(url: str) -> str:
+    return requests.get(url).text
+'''
+ROUTE = '''from fastapi import FastAPI
+
+from .helpers import fetch
+
+app = FastAPI()
+
+
+@app.get("/")
+async def index() -> str:
+    return fetch("https://example.com")
+'''
+
+
+def test_a_message_names_another_file_the_same_whichever_way_files_are_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Files given alone (pre-commit) are analysed from their project's root, found as an
+    # absolute path; the file a message points to must still read as in a run over the
+    # folder: a baseline and SARIF's fingerprints key on the message.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "helpers.py").write_text(HELPER)
+    (tmp_path / "app" / "main.py").write_text(ROUTE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
+    _, folder, _ = invoke("check", ".", "--select", "FDL302", "-q")
+    _, given, _ = invoke("check", "app/main.py", "--select", "FDL302", "-q")
+    assert "app/main.py:10:12: FDL302 `fetch()` makes blocking call `requests.get` (app/helpers.py:5)" in folder
+    assert given == folder

@@ -8,6 +8,7 @@ text; the registry discovers rules by importing every module of this package.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -16,6 +17,20 @@ if TYPE_CHECKING:  # (a run answered from the cache unpickles `Finding` and need
     from ..config import Config
     from ..facts.model import Function, Loc, ModuleFacts
     from ..graph.model import Edge, Node, ProjectGraph, Route
+
+
+def shown_path(path: str) -> str:
+    """A file as a message names it: relative to the current folder when it lies inside it.
+    Files given alone (pre-commit) are analysed from their project's root, found as an
+    absolute path; a message must read the same as in a run over the folder, since a baseline
+    and SARIF's fingerprints key on it."""
+    if not os.path.isabs(path):
+        return path
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive
+        return path
+    return path if relative == os.pardir or relative.startswith(os.pardir + os.sep) else relative
 
 
 @dataclass(slots=True)

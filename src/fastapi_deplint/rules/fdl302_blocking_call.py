@@ -21,7 +21,7 @@ from ._blocking import (
     may_block,
     resolved_function,
 )
-from .base import Context, Finding, Rule, Shard
+from .base import Context, Finding, Rule, Shard, shown_path
 
 ADVICE: dict[str, str] = {
     "sleep": "use `await asyncio.sleep(...)`",
@@ -206,7 +206,7 @@ class BlockingCallInAsync(Rule):
             found = self._through_helper(graph, kinds, scope, call, targets, proposed, checked, target)
             if found is not None:
                 name, module, inner = found
-                file = graph.modules[module].path
+                file = shown_path(graph.modules[module].path)
                 checked.candidates.append(((target.file, call.loc[0], call.loc[1]), (module, name), len(findings)))
                 findings.append(
                     self.at(
