@@ -312,6 +312,8 @@ def test_facts_on_several_processes_equal_one_process(tmp_path: Path, jobs: int)
     assert len(files) > 8 * CHUNK_FILES  # enough chunks for both ends to take several
     serial = _canonical(collect_facts_parallel(files, 1))
     assert _canonical(collect_facts_parallel(files, jobs)) == serial
+    # with the walk's stats the chunks go largest first: the results keep the given order
+    assert _canonical(collect_facts_parallel(files, jobs, stats=[os.stat(f) for f in files])) == serial
     cache = FactsCache(tmp_path / "cache")
     assert _canonical(collect_facts_parallel(files, jobs, cache)) == serial
     assert _canonical(collect_facts_parallel(files, jobs, cache)) == serial

@@ -327,6 +327,11 @@ def collect_facts_parallel(
                 results[i] = read_facts(files[i], names[i], prescan=True, cache=cache)
             todo = []
     if todo:
+        if stats is not None and len(stats) == len(files):
+            # largest first: the workers take chunks from the front, this process from the
+            # back, and where they meet the chunks are small (FastAPI's sdist, in path order,
+            # left a worker parsing `fastapi/` for 0.07 s while this process waited)
+            todo.sort(key=lambda i: -stats[i].st_size)
         _read_in_parallel(files, names, results, todo, jobs, cache)
     remember = None if deferrals is None else lambda: _remember_deferred(absolute, stamps, results, deferrals, started_ns)
     if write_behind:  # (a few entries are written at once: a fork of a large heap costs more)
