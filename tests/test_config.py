@@ -248,3 +248,23 @@ def test_each_gitignore_applies_inside_its_own_repository(tmp_path: Path) -> Non
     found = discover([tmp_path / "one", tmp_path / "two"], Config())
     assert [p.relative_to(tmp_path).as_posix() for p in found.files] == ["one/a.py", "two/b.py"]
     assert [(st.st_ino, st.st_size) for st in found.stats or []] == [(p.stat().st_ino, p.stat().st_size) for p in found.files]
+
+
+def test_the_walk_gives_each_file_its_absolute_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Discovery hands on each file's absolute path, in file order, as `absolute_paths` makes
+    it from the path yielded (relative folders, a trailing slash, `..`, a file given alone, a
+    symlinked file), so that the run's key and the facts phase need not join them again."""
+    import os
+
+    from fastapi_deplint.config import Config
+    from fastapi_deplint.discover import absolute_paths, discover
+
+    (tmp_path / "work" / "pkg" / "sub").mkdir(parents=True)
+    for name in ("pkg/a.py", "pkg/sub/b.py", "lone.py"):
+        (tmp_path / "work" / name).write_text("x = 1\n")
+    if hasattr(os, "symlink"):
+        os.symlink(tmp_path / "work" / "lone.py", tmp_path / "work" / "pkg" / "link.py")
+    monkeypatch.chdir(tmp_path / "work" / "pkg")
+    found = discover([Path("./"), Path("../lone.py"), Path("sub/../sub/")], Config())
+    assert len(found.files) >= 3 and found.absolute == absolute_paths(found.files)
+    assert all(os.path.isabs(a) and os.path.samefile(a, f) for a, f in zip(found.absolute, found.files))

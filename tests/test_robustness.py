@@ -10,12 +10,16 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from fastapi_deplint import engine
 from fastapi_deplint.config import Config
 from fastapi_deplint.project import build_project
+
+if TYPE_CHECKING:
+    from fastapi_deplint.rules.base import Rule
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -322,7 +326,7 @@ def test_analysed_file_deleted_before_the_rules_run(tree: Path) -> None:
 # -- internal errors: one rule on one file ------------------------------------------------------
 
 
-def _exploding_rule(bad_file: str):  # type: ignore[no-untyped-def]
+def _exploding_rule(bad_file: str) -> type[Rule]:
     from fastapi_deplint.rules.base import Context, Finding, Rule
 
     class Exploding(Rule):
@@ -332,7 +336,7 @@ def _exploding_rule(bad_file: str):  # type: ignore[no-untyped-def]
         name = "exploding"
         summary = "test"
 
-        def check(self, ctx: Context):  # type: ignore[no-untyped-def]
+        def check(self, ctx: Context) -> Iterator[Finding]:
             for node in ctx.project_dependencies():
                 if node.file is not None and node.file.endswith(bad_file):
                     raise KeyError("boom")

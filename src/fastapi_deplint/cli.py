@@ -289,6 +289,7 @@ def merge_outcomes(parts: list[Outcome]) -> Outcome:
 def run_key(groups: list[Group], extra: list[Any], more_files: list[Path]) -> Any:
     """Where this run's result is cached (a `run_cache.RunSlot`: the settings, the working
     folder and every analysed file), or None when the cache is off."""
+    from .discover import absolute_paths
     from .run_cache import run_slot
 
     groups_repr = [(str(g.root), [str(f) for f in g.files], dataclasses.asdict(g.config)) for g in groups]
@@ -297,7 +298,9 @@ def run_key(groups: list[Group], extra: list[Any], more_files: list[Path]) -> An
     projects_repr = [(str(g.root), None if g.root is not None else [str(f) for f in g.files], dataclasses.asdict(g.config)) for g in groups]
     files = [f for g in groups for f in g.found.files] + more_files
     stats = [st for g in groups for st in (g.found.stats or [None] * len(g.found.files))]
-    return run_slot([os.getcwd(), *extra, *groups_repr], files, [os.getcwd(), *extra, *projects_repr], stats)
+    known = all(g.found.absolute is not None for g in groups)
+    absolute = [a for g in groups for a in g.found.absolute or ()] + absolute_paths(more_files) if known else None
+    return run_slot([os.getcwd(), *extra, *groups_repr], files, [os.getcwd(), *extra, *projects_repr], stats, absolute)
 
 
 @main.command()

@@ -62,7 +62,7 @@ def analyse(
     if part is not None:
         project = build_part(files, *part, jobs=jobs, src_roots=src_roots(config), cache=session_cache(), write_behind=True)
     else:
-        project = build_project(files, jobs=jobs, src_roots=src_roots(config), cache=session_cache(), write_behind=True, stats=found.stats)
+        project = build_project(files, jobs=jobs, src_roots=src_roots(config), cache=session_cache(), write_behind=True, stats=found.stats, absolute=found.absolute)
     project.discovery_errors[:0] = errors
     return project
 

@@ -84,17 +84,21 @@ def build_project(
     cache: FactsCache | None = None,
     write_behind: bool = False,
     stats: list[os.stat_result] | None = None,
+    absolute: list[str] | None = None,
 ) -> Project:
     """`src_roots`: absolute folders under which folders without `__init__.py` are namespace
     packages (the `src` setting), see `source.module_name_for`. `cache`: per-file facts are
     loaded from it when the file's bytes were seen before, and stored in it otherwise (in the
     background with `write_behind`, see `collect_facts_parallel`). `stats`: `paths` are the
-    files a walk found (`discover.discover`), with their `os.stat`s, not to be walked again."""
+    files a walk found (`discover.discover`), with their `os.stat`s (and `absolute` paths, if
+    known), not to be walked again."""
     errors: list[tuple[str, str]] = []
     files = list(paths) if stats is not None else list(iter_python_files(paths, exclude, errors))
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
-    scanned = collect_facts_parallel(files, jobs, cache, write_behind=write_behind, stats=stats)
-    return _linked(scanned, errors, src_roots, cache)
+    if absolute is None or len(absolute) != len(files):
+        absolute = absolute_paths(files)
+    scanned = collect_facts_parallel(files, jobs, cache, write_behind=write_behind, stats=stats, absolute=absolute)
+    return _linked(scanned, errors, src_roots, cache, absolute)
 
 
 def build_part(
@@ -129,14 +133,23 @@ def build_part(
     return _linked(scanned, [], src_roots, cache)
 
 
-def _linked(scanned: list[ModuleFacts], errors: list[tuple[str, str]], src_roots: Sequence[str], cache: FactsCache | None) -> Project:
+def _linked(
+    scanned: list[ModuleFacts],
+    errors: list[tuple[str, str]],
+    src_roots: Sequence[str],
+    cache: FactsCache | None,
+    absolute: list[str] | None = None,
+) -> Project:
+    """`absolute`: the scanned files' `absolute_paths`, when known."""
     reads: set[str] = set()
     with gc_paused(), logging_reads(reads):  # the heap is all live facts by now: a collection would only rescan them
-        readable = [f for f in scanned if f.error is None]
+        if absolute is None or len(absolute) != len(scanned):
+            absolute = absolute_paths(f.path for f in scanned)
         deferred: dict[str, PreScan] = {}
         parsed: dict[str, PreScan] = {}
-        for absolute, f in zip(absolute_paths(f.path for f in readable), readable):
-            (deferred if f.deferred else parsed)[absolute] = prescan_of(f)
+        for where, f in zip(absolute, scanned):
+            if f.error is None:
+                (deferred if f.deferred else parsed)[where] = prescan_of(f)
         graph, facts = link_facts(scanned, src_roots, cache)
     # The facts and graph live until the process ends: keep the cyclic GC from rescanning
     # them on every later collection (it cost more than rendering the JSON).
@@ -291,6 +304,7 @@ def collect_facts_parallel(
     index: bool = True,
     write_behind: bool = False,
     stats: list[os.stat_result] | None = None,
+    absolute: list[str] | None = None,
 ) -> list[ModuleFacts]:
     """Facts of many files on `jobs` processes (order preserved): `jobs - 1` workers and the
     parent itself. With a cache, files the pre-scan deferred before and that did not change
@@ -299,7 +313,8 @@ def collect_facts_parallel(
     identical either way. `index`: use (and update) the deferral index of the files' folder.
     `write_behind` (with more than one job): new cache entries are written by a background
     process once all facts are in (`FactsCache.write_held`; `cache.settle` waits for it).
-    `stats`: the files' `os.stat`s, taken by the walk that found them (before any was read)."""
+    `stats`: the files' `os.stat`s, taken by the walk that found them (before any was read);
+    `absolute`: their `absolute_paths`, when known."""
     forget_packages()  # `__init__.py` files may have come or gone since the last run
     settle()  # a previous run's entries, still being written in the background
     write_behind = write_behind and cache is not None and jobs > 1
@@ -310,7 +325,10 @@ def collect_facts_parallel(
     todo = list(range(len(names)))
     started_ns = time.time_ns()
     with gc_paused():
-        absolute = absolute_paths(files) if cache is not None else []
+        if cache is None:
+            absolute = []
+        elif absolute is None or len(absolute) != len(files):
+            absolute = absolute_paths(files)
         deferrals = DeferralIndex(cache, os.path.commonpath(absolute)) if cache is not None and files and index else None
         if deferrals is None:
             stamps: list[Stamp | None] = []

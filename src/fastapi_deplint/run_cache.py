@@ -318,17 +318,19 @@ def run_slot(
     files: list[Path],
     record_settings: list[object] | None = None,
     stats: Sequence[os.stat_result | None] = (),
+    absolute: Sequence[str] | None = None,
 ) -> RunSlot | None:
     """The slot of a run with these settings over these files (and the dependency manifests
     FDL107 reads, which count as read). `record_settings`: the part of the settings that
     decides the findings, when that is less (the files whose findings are shown, in project
-    mode). `stats`: the first files' `os.stat`s, when the walk that found them took them.
+    mode). `stats`: the first files' `os.stat`s, when the walk that found them took them;
+    `absolute`: the files' `absolute_paths`, when known.
     None when the cache is off or a file cannot be stat'ed."""
     from .rules._fastapi_version import manifest_files
 
     if session_cache() is None:
         return None
-    absolute = absolute_paths(files)
+    absolute = absolute if absolute is not None and len(absolute) == len(files) else absolute_paths(files)
     manifests = manifest_files({os.path.dirname(a) for a in absolute})
     stamps: Stamps = {}
     text = repr(settings)
