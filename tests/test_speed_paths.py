@@ -590,6 +590,40 @@ def test_fdl302_checks_only_the_focused_files_when_that_is_exact(tmp_path: Path,
     assert ("helpers.py", 5) in run("helpers.py") and sorted(checked) == ["a", "b", "pause"]
 
 
+def test_fdl501_focused_on_one_file_still_compares_the_routes_of_its_router_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FDL501 narrowed to the files given looks only at the routers with a route there, but at
+    every route of those routers: the protected siblings may be declared in another file."""
+    from fastapi_deplint import engine
+    from fastapi_deplint.config import Config
+
+    monkeypatch.setenv("FASTAPI_DEPLINT_NO_CACHE", "1")
+    (tmp_path / "deps.py").write_text(
+        "from fastapi import Depends, HTTPException\nfrom fastapi.security import OAuth2PasswordBearer\n\n"
+        "oauth2 = OAuth2PasswordBearer(tokenUrl='token')\n\n\ndef get_current_user(token: str = Depends(oauth2)):\n"
+        "    if token != 'ok':\n        raise HTTPException(status_code=401)\n    return token\n"
+    )
+    (tmp_path / "items.py").write_text(
+        "from fastapi import APIRouter, Depends\nfrom deps import get_current_user\n\nrouter = APIRouter()\n\n\n"
+        "@router.post('/items')\ndef create(user=Depends(get_current_user)):\n    return user\n\n\n"
+        "@router.put('/items/{i}')\ndef update(i: int, user=Depends(get_current_user)):\n    return user\n\n\n"
+        "@router.patch('/items/{i}')\ndef patch(i: int, user=Depends(get_current_user)):\n    return user\n"
+    )
+    (tmp_path / "more.py").write_text(
+        "from items import router\n\nstore: dict[int, str] = {}\n\n\n@router.delete('/items/{i}')\ndef delete(i: int):\n    return store.pop(i, None)\n"
+    )
+    (tmp_path / "main.py").write_text(
+        "from fastapi import FastAPI\nimport more\nfrom items import router\n\napp = FastAPI()\napp.include_router(router)\n"
+    )
+    config = Config(select=["FDL501"])
+    whole = engine.run(engine.analyse([tmp_path], config, jobs=1), config).findings
+    assert [(Path(f.path).name, f.line) for f in whole] == [("more.py", 6)]
+    project = engine.analyse([tmp_path], config, jobs=1)
+    focused = engine.run(project, config, wanted={os.path.normcase(os.path.realpath(tmp_path / "more.py"))}).findings
+    assert [(Path(f.path).name, f.line, f.message) for f in focused] == [("more.py", 6, whole[0].message)]
+
+
 def test_a_pre_commit_edit_is_narrowed_and_never_becomes_the_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Files given in project mode (pre-commit) after an edit: the run is narrowed to them
     (`analyse_part(narrow=True)`), reports what a run without the cache reports, is answered

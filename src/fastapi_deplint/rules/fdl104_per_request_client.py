@@ -67,7 +67,9 @@ class PerRequestClient(Rule):
         extra = ctx.config.client_factories
         def wanted(node: Node, fn: Function) -> bool:
             home = None if node.is_cached else function_home(ctx, node)
-            return home is not None and any(app_scoped_kind(ctx.graph, home[0], fn, c.callee, extra) for c in fn.calls)
+            if home is None or (ctx.focus is not None and home[1] not in ctx.focus):
+                return False  # (every finding of a body lands in the file that defines it)
+            return any(app_scoped_kind(ctx.graph, home[0], fn, c.callee, extra) for c in fn.calls)
 
         for body in dependency_bodies(ctx, generators=None, wanted=wanted):
             yield from self._check_body(ctx, body, extra)

@@ -130,7 +130,11 @@ class SettingsNotCached(Rule):
         classes = SettingsClasses(graph, ctx.config.settings_classes)
         seen_defs: set[tuple[str, int]] = set()
         class_nodes: set[str] = set()
-        for node_id in sorted(ctx.dependency_nodes()):
+        focus = ctx.focus  # a finding lands at the dependency's own `def` or at its `Depends(...)`
+        candidates = set(ctx.dependency_nodes())
+        if focus is not None:
+            candidates &= {edge.target for edge in all_edges(graph) if edge.file in focus}
+        for node_id in sorted(candidates):
             node = graph.nodes.get(node_id)
             if (
                 node is not None
@@ -143,6 +147,8 @@ class SettingsNotCached(Rule):
         for node in ctx.project_dependencies():
             fn = node.function
             if fn is None or node.kind not in ("function", "method", "partial") or not node.module or node.file is None:
+                continue
+            if focus is not None and node.file not in focus:
                 continue
             if node.is_cached or _cached(graph, node.module, fn) or (node.file, fn.loc[0]) in seen_defs:
                 continue
@@ -192,7 +198,7 @@ class SettingsNotCached(Rule):
     def _class_dependencies(self, ctx: Context, class_nodes: set[str]) -> Iterator[Finding]:
         seen: set[tuple[str, int, int]] = set()
         for edge in all_edges(ctx.graph):
-            if edge.target not in class_nodes:
+            if edge.target not in class_nodes or (ctx.focus is not None and edge.file not in ctx.focus):
                 continue
             key = (edge.file, edge.loc[0], edge.loc[1])
             if key in seen:

@@ -101,11 +101,23 @@ class RouteMissingAuth(Rule):
         by_router: dict[str | None, list[Route]] = {}
         for route in graph.routes:
             by_router.setdefault(route.router, []).append(route)
+        focus = ctx.focus  # a finding lands at a route; its verdict reads only its router's routes
+        if focus is not None:
+            mine = {route.router for route in graph.routes if route.file in focus}
+            by_router = {router_id: routes for router_id, routes in by_router.items() if router_id in mine}
         # protection on each route's own declaration (strong evidence only)
-        own = {id(r): strong.route_self_protected(r) for r in graph.routes}
-        project_uses_auth = any(own.values()) or any(
-            any(strong.mount_protected(r, m) for m in r.mounts) for r in graph.routes
-        )
+        own = {id(r): strong.route_self_protected(r) for routes in by_router.values() for r in routes}
+        uses_auth: list[bool] = []  # whether any route of the project is protected, once asked
+
+        def project_uses_auth() -> bool:
+            if not uses_auth:
+                uses_auth.append(
+                    any(own.values())
+                    or any(strong.route_self_protected(r) for r in graph.routes if id(r) not in own)
+                    or any(any(strong.mount_protected(r, m) for m in r.mounts) for r in graph.routes)
+                )
+            return uses_auth[0]
+
         for router_id, routes in by_router.items():
             routes = [r for r in routes if not self._in_test_file(ctx, r)]
             served = [
@@ -125,7 +137,7 @@ class RouteMissingAuth(Rule):
                 if open_mounts_of[id(r)] and not is_public(ctx.config, r, [m.path for m in open_mounts_of[id(r)]]):
                     open_endpoints[READ_METHODS.issuperset(r.methods)].add(r.endpoint)
             for route in sorted(routes, key=lambda r: (r.file, r.loc[0])):
-                if route.is_websocket or not route.mounts:
+                if route.is_websocket or not route.mounts or (focus is not None and route.file not in focus):
                     continue
                 open_mounts = open_mounts_of[id(route)]
                 if not open_mounts or is_public(ctx.config, route, [m.path for m in open_mounts]):
@@ -167,7 +179,7 @@ class RouteMissingAuth(Rule):
                     )
                     continue
                 prefix = self._protected_prefix(ctx.config.protected_prefixes, open_mounts)
-                if prefix is not None and project_uses_auth:
+                if prefix is not None and project_uses_auth():
                     yield self.at(
                         route.file,
                         route.loc,
