@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Iterator
 
 from ..graph.model import Mount, Route
@@ -107,16 +108,14 @@ class RouteMissingAuth(Rule):
             by_router = {router_id: routes for router_id, routes in by_router.items() if router_id in mine}
         # protection on each route's own declaration (strong evidence only)
         own = {id(r): strong.route_self_protected(r) for routes in by_router.values() for r in routes}
-        uses_auth: list[bool] = []  # whether any route of the project is protected, once asked
 
-        def project_uses_auth() -> bool:
-            if not uses_auth:
-                uses_auth.append(
-                    any(own.values())
-                    or any(strong.route_self_protected(r) for r in graph.routes if id(r) not in own)
-                    or any(any(strong.mount_protected(r, m) for m in r.mounts) for r in graph.routes)
-                )
-            return uses_auth[0]
+        @functools.cache
+        def project_uses_auth() -> bool:  # (asked only when a protected prefix needs it)
+            return (
+                any(own.values())
+                or any(strong.route_self_protected(r) for r in graph.routes if id(r) not in own)
+                or any(any(strong.mount_protected(r, m) for m in r.mounts) for r in graph.routes)
+            )
 
         for router_id, routes in by_router.items():
             routes = [r for r in routes if not self._in_test_file(ctx, r)]
