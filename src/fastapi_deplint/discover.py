@@ -11,7 +11,7 @@ import operator
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,9 +45,12 @@ _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSO
           (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
 
 
-def absolute_paths(paths: Iterable[Path | str]) -> list[str]:
+def absolute_paths(paths: Iterable[Path | str], known: list[str] | None = None) -> list[str]:
     """`os.path.abspath` of many paths, asking for the working folder once (`abspath` asks per
-    path: 0.05 s per 9,000 files)."""
+    path: 0.05 s per 9,000 files); `known` when it is already theirs (one per path, as the
+    walk hands them on in `Discovered.absolute`)."""
+    if known is not None and isinstance(paths, Sized) and len(known) == len(paths):
+        return known
     cwd = os.getcwd()
     return [os.path.normpath(os.path.join(cwd, p)) for p in paths]
 

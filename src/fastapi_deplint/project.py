@@ -95,8 +95,7 @@ def build_project(
     errors: list[tuple[str, str]] = []
     files = list(paths) if stats is not None else list(iter_python_files(paths, exclude, errors))
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
-    if absolute is None or len(absolute) != len(files):
-        absolute = absolute_paths(files)
+    absolute = absolute_paths(files, absolute)
     scanned = collect_facts_parallel(files, jobs, cache, write_behind=write_behind, stats=stats, absolute=absolute)
     return _linked(scanned, errors, src_roots, cache, absolute)
 
@@ -143,8 +142,7 @@ def _linked(
     """`absolute`: the scanned files' `absolute_paths`, when known."""
     reads: set[str] = set()
     with gc_paused(), logging_reads(reads):  # the heap is all live facts by now: a collection would only rescan them
-        if absolute is None or len(absolute) != len(scanned):
-            absolute = absolute_paths(f.path for f in scanned)
+        absolute = absolute_paths([f.path for f in scanned], absolute)
         deferred: dict[str, PreScan] = {}
         parsed: dict[str, PreScan] = {}
         for where, f in zip(absolute, scanned):
@@ -325,10 +323,7 @@ def collect_facts_parallel(
     todo = list(range(len(names)))
     started_ns = time.time_ns()
     with gc_paused():
-        if cache is None:
-            absolute = []
-        elif absolute is None or len(absolute) != len(files):
-            absolute = absolute_paths(files)
+        absolute = absolute_paths(files, absolute) if cache is not None else []
         deferrals = DeferralIndex(cache, os.path.commonpath(absolute)) if cache is not None and files and index else None
         if deferrals is None:
             stamps: list[Stamp | None] = []

@@ -318,7 +318,7 @@ def run_slot(
     files: list[Path],
     record_settings: list[object] | None = None,
     stats: Sequence[os.stat_result | None] = (),
-    absolute: Sequence[str] | None = None,
+    absolute: list[str] | None = None,
 ) -> RunSlot | None:
     """The slot of a run with these settings over these files (and the dependency manifests
     FDL107 reads, which count as read). `record_settings`: the part of the settings that
@@ -330,7 +330,7 @@ def run_slot(
 
     if session_cache() is None:
         return None
-    absolute = absolute if absolute is not None and len(absolute) == len(files) else absolute_paths(files)
+    absolute = absolute_paths(files, absolute)
     manifests = manifest_files({os.path.dirname(a) for a in absolute})
     stamps: Stamps = {}
     text = repr(settings)
