@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from pathlib import Path
 
@@ -675,3 +675,47 @@ def test_a_run_answered_from_the_cache_imports_neither_the_parser_nor_the_rules(
     heavy |= {m for m in warm if m.startswith("fastapi_deplint.rules.") and m != "fastapi_deplint.rules.base" and not m.endswith("_fastapi_version")}
     assert not heavy, f"imported by a run answered from the cache: {sorted(heavy)}"
     assert warm_report == cold_report and "FDL101" in warm_report and "hidden fix" in warm_report
+
+
+def test_facts_pickle_and_copy_field_for_field_without_python_code_per_object() -> None:
+    """Facts cross processes and the cache as pickles; their reducer is C only (`copyreg`), so
+    pickling runs no Python frame per object, and unpickling or copying gives the same facts."""
+    import copy
+    import pickle
+    import sys
+
+    from fastapi_deplint.source import facts_from_text
+
+    sample = Path(__file__).parent.parent / "src" / "fastapi_deplint" / "facts" / "extract.py"
+    facts = facts_from_text(sample.read_text(), str(sample), "extract", False)
+    kinds = {type(v).__name__ for v in _walk(facts)}
+    assert kinds >= {"Function", "Class", "Assign", "Import", "Param", "CallSite", "Name", "Call", "Lit"}
+    frames: list[str] = []
+
+    def count(frame: object, event: str, arg: object) -> None:
+        if event == "call":
+            frames.append(frame.f_code.co_name)  # type: ignore[attr-defined]
+
+    sys.setprofile(count)
+    try:
+        blob = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+    finally:
+        sys.setprofile(None)
+    assert frames == []
+    assert _canonical(pickle.loads(blob)) == _canonical(facts)
+    assert _canonical(copy.deepcopy(facts)) == _canonical(facts)
+
+
+def _walk(value: object) -> Iterator[object]:
+    import dataclasses
+
+    yield value
+    if dataclasses.is_dataclass(value):
+        for f in dataclasses.fields(value):
+            yield from _walk(getattr(value, f.name))
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _walk(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _walk(v)

@@ -12,30 +12,35 @@ callee, so a module that shadows `Depends` is handled for free.
 
 from __future__ import annotations
 
+import copyreg
 import operator
 from dataclasses import dataclass, field, fields
-from typing import Any, TypeVar, Union
+from typing import TypeVar, Union
 
 T = TypeVar("T")
 
 
 def compact_pickle(cls: type[T]) -> type[T]:
-    """Pickle a dataclass as the class called with its fields, in order.
+    """Pickle a dataclass as the class called with its fields, in order, without running
+    Python code per object.
 
     The default pickles each object as a `__dict__` with its field names: the facts of a
     large app are a few hundred thousand small objects, so the names were a third of the
     bytes, and a dict per object made unpickling slow. Measured on litellm's 138 parsed
     modules: 11.8 MB, 0.45 s to unpickle and 0.67 s to pickle before; 7.9 MB, 0.19 s and
     0.33 s after. Both are on the critical path: workers pickle, the parent unpickles their
-    facts, a warm run unpickles the cache's."""
+    facts, a cache write pickles, a warm run unpickles.
+
+    The reducer is registered with `copyreg` (which `pickle`, `multiprocessing` and `copy`
+    consult before `__reduce_ex__`) and built from C callables only: `attrgetter` reads the
+    class and a property whose getter is another `attrgetter` over the fields. A Python
+    `__reduce__` cost a frame per object: 18% of the pickling time of litellm's 60 largest
+    modules (0.82 s against 0.67 s, 370,000 objects, same bytes)."""
     names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
     get = operator.attrgetter(*names)
-    fields_of = get if len(names) > 1 else lambda obj: (get(obj),)
-
-    def __reduce__(self: Any) -> tuple[type[T], tuple[Any, ...]]:
-        return cls, fields_of(self)
-
-    cls.__reduce__ = __reduce__  # type: ignore[method-assign]
+    cls._pickle_class = cls  # type: ignore[attr-defined]
+    cls._pickle_args = property(get if len(names) > 1 else lambda obj: (get(obj),))  # type: ignore[attr-defined]
+    copyreg.pickle(cls, operator.attrgetter("_pickle_class", "_pickle_args"))
     return cls
 
 
