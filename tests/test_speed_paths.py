@@ -719,3 +719,36 @@ def _walk(value: object) -> Iterator[object]:
     elif isinstance(value, (list, tuple)):
         for v in value:
             yield from _walk(v)
+
+
+def test_the_run_key_finds_the_manifests_in_the_listings_of_the_walk(tmp_path: Path) -> None:
+    """Discovery notes the dependency manifests of every folder it lists, so the run's key
+    does not list them again; what it finds is what listing every folder finds."""
+    from fastapi_deplint.config import Config
+    from fastapi_deplint.discover import discover
+    from fastapi_deplint.rules._fastapi_version import manifest_files, manifest_name
+
+    files = {
+        "pyproject.toml": "",
+        "app/main.py": "",
+        "app/requirements-dev.txt": "",
+        "app/requirements.in": "",
+        "app/svc/requirements/base.txt": "",
+        "app/svc/requirements/notes.md": "",
+        "app/svc/api.py": "",
+        "app/svc/uv.lock": "",
+        "app/.venv/pyproject.toml": "",
+        "app/.venv/lib.py": "",
+        "app/pyproject.toml/weird.py": "",  # a folder with a manifest's name
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    found = discover([tmp_path / "app"], Config(), manifest_name)
+    assert found.absolute is not None and found.listed is not None
+    folders = {os.path.dirname(a) for a in found.absolute}
+    assert folders <= set(found.listed)  # keyed as the run key asks (nothing is listed twice)
+    manifests = manifest_files(folders, found.listed)
+    assert manifests == manifest_files(folders)
+    shown = {str(p.relative_to(tmp_path)) for p in manifests if tmp_path in p.parents}
+    assert shown == {"pyproject.toml", "app/requirements-dev.txt", "app/svc/requirements/base.txt", "app/svc/uv.lock", "app/pyproject.toml"}

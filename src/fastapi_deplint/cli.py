@@ -187,6 +187,7 @@ class Group:
 
 def plan(paths: list[Path], project_mode: bool, make_config: Callable[[list[Path]], Config]) -> list[Group]:
     from .discover import discover
+    from .rules._fastapi_version import manifest_name
 
     groups: dict[Path, list[Path]] = {}
     if project_mode:
@@ -196,7 +197,7 @@ def plan(paths: list[Path], project_mode: bool, make_config: Callable[[list[Path
     for root, files in (groups.items() if project_mode else [(None, paths)]):
         config = make_config([root] if root is not None else files)
         group = Group(root, files, config, None)
-        group.found = discover(group.targets, config)
+        group.found = discover(group.targets, config, manifest_name)
         planned.append(group)
     return planned
 
@@ -300,7 +301,8 @@ def run_key(groups: list[Group], extra: list[Any], more_files: list[Path]) -> An
     stats = [st for g in groups for st in (g.found.stats or [None] * len(g.found.files))]
     known = all(g.found.absolute is not None for g in groups)
     absolute = [a for g in groups for a in g.found.absolute or ()] + absolute_paths(more_files) if known else None
-    return run_slot([os.getcwd(), *extra, *groups_repr], files, [os.getcwd(), *extra, *projects_repr], stats, absolute)
+    listed = {folder: names for g in groups for folder, names in (g.found.listed or {}).items()}
+    return run_slot([os.getcwd(), *extra, *groups_repr], files, [os.getcwd(), *extra, *projects_repr], stats, absolute, listed)
 
 
 @main.command()

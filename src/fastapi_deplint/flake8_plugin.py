@@ -63,12 +63,19 @@ def _build(paths: list[str]) -> Findings:
     from . import engine
     from .config import load_config
     from .discover import discover
+    from .rules._fastapi_version import manifest_name
     from .run_cache import run_slot
 
     roots = [Path(p) for p in paths] or [Path(".")]
     config = load_config(roots, overrides=_STATE["overrides"] or None)
-    found = discover(roots, config)
-    slot = run_slot([os.getcwd(), __version__, "flake8", paths, dataclasses.asdict(config)], found.files, stats=found.stats or ())
+    found = discover(roots, config, manifest_name)
+    slot = run_slot(
+        [os.getcwd(), __version__, "flake8", paths, dataclasses.asdict(config)],
+        found.files,
+        stats=found.stats or (),
+        absolute=found.absolute,
+        listed=found.listed,
+    )
     cached = slot.get() if slot is not None else None
     if isinstance(cached, dict):
         return cached

@@ -38,7 +38,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -319,19 +319,20 @@ def run_slot(
     record_settings: list[object] | None = None,
     stats: Sequence[os.stat_result | None] = (),
     absolute: list[str] | None = None,
+    listed: Mapping[str, Sequence[str]] | None = None,
 ) -> RunSlot | None:
     """The slot of a run with these settings over these files (and the dependency manifests
     FDL107 reads, which count as read). `record_settings`: the part of the settings that
     decides the findings, when that is less (the files whose findings are shown, in project
     mode). `stats`: the first files' `os.stat`s, when the walk that found them took them;
-    `absolute`: the files' `absolute_paths`, when known.
-    None when the cache is off or a file cannot be stat'ed."""
+    `absolute`: the files' `absolute_paths`, when known; `listed`: the manifest names of the
+    folders the walk listed (`Discovered.listed`). None when the cache is off or a file cannot be stat'ed."""
     from .rules._fastapi_version import manifest_files
 
     if session_cache() is None:
         return None
     absolute = absolute_paths(files, absolute)
-    manifests = manifest_files({os.path.dirname(a) for a in absolute})
+    manifests = manifest_files({os.path.dirname(a) for a in absolute}, listed)
     stamps: Stamps = {}
     text = repr(settings)
     digest = hashlib.blake2b(text.encode(), digest_size=20)

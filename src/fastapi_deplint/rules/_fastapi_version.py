@@ -13,6 +13,7 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -210,22 +211,31 @@ def project_fastapi(path: str, override: str | None = None) -> Pinned | None:
     return None
 
 
-def manifest_files(folders: set[str]) -> list[Path]:
+# the names `manifest_files` looks for (the folder `requirements/` too), as one C-level test
+manifest_name = re.compile(
+    "|".join([*map(re.escape, MARKERS), r"requirements", r"requirements.*\.txt"]), re.DOTALL
+).fullmatch
+
+
+def manifest_files(folders: set[str], listed: Mapping[str, Sequence[str]] | None = None) -> list[Path]:
     """Every file `project_fastapi` may read for files in `folders` (absolute, and their
     parents): what a cached result must be keyed by besides the sources (see `cli.run_key`).
-    Folders stay strings (a `Path` per folder of a 9,000-file tree cost 0.1 s)."""
+    `listed`: the `manifest_name`s of folders that discovery listed already (the others are
+    listed here). Folders stay strings (a `Path` per folder of a 9,000-file tree cost 0.1 s)."""
     seen: set[str] = set()
     found: list[Path] = []
     for folder in folders:
         candidate = folder
         while candidate not in seen:
             seen.add(candidate)
-            try:
-                with os.scandir(candidate) as entries:
-                    names = [e.name for e in entries]
-            except OSError:
-                names = []
-            found += [Path(candidate, n) for n in names if n in MARKERS or (n.startswith("requirements") and n.endswith(".txt"))]
+            names = listed.get(candidate) if listed is not None else None
+            if names is None:
+                try:
+                    with os.scandir(candidate) as entries:
+                        names = [e.name for e in entries if manifest_name(e.name)]
+                except OSError:
+                    names = []
+            found += [Path(candidate, n) for n in names if n != "requirements"]
             if "requirements" in names:
                 found += sorted(Path(candidate, "requirements").glob("*.txt"))
             candidate = os.path.dirname(candidate)
