@@ -547,7 +547,7 @@ def test_a_focused_run_reports_in_its_files_what_a_whole_run_does(root: Path, mo
     whole = engine.run(engine.analyse([root], config, jobs=1), config).findings
     narrowed: list[str] = []
     real = fdl302._focused
-    monkeypatch.setattr(fdl302, "_focused", lambda ctx, targets: narrowed.append("x") or real(ctx, targets))
+    monkeypatch.setattr(fdl302, "_focused", lambda *args: narrowed.append("x") or real(*args))
     for path in sorted(root.rglob("*.py")):
         real_path = os.path.normcase(os.path.realpath(path))
         project = engine.analyse([root], config, jobs=1)
@@ -558,7 +558,8 @@ def test_a_focused_run_reports_in_its_files_what_a_whole_run_does(root: Path, mo
 
 def test_fdl302_checks_only_the_focused_files_when_that_is_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A router module of async routes: only its targets are checked. A module with an async
-    helper that routes elsewhere may await: every target (its proposers are needed)."""
+    helper: also every target that may await it, in order (the first one names itself in the
+    helper's finding), found however it names the helper."""
     import fastapi_deplint.rules.fdl302_blocking_call as fdl302
     from fastapi_deplint import engine
     from fastapi_deplint.config import Config
@@ -568,10 +569,14 @@ def test_fdl302_checks_only_the_focused_files_when_that_is_exact(tmp_path: Path,
         "import time\nfrom fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
         "@router.get('/a')\nasync def a():\n    time.sleep(1)\n"
     )
-    (tmp_path / "helpers.py").write_text("import time\n\n\nasync def pause():\n    time.sleep(1)\n")
+    (tmp_path / "helpers.py").write_text(  # parsed up front (it names FastAPI), as the focused file is
+        "import time\n\nfrom fastapi import Depends\n\n\nasync def pause():\n    time.sleep(1)\n"
+    )
     (tmp_path / "main.py").write_text(
-        "from fastapi import FastAPI\nfrom helpers import pause\nfrom routes import router\n\napp = FastAPI()\n"
-        "app.include_router(router)\n\n\n@app.get('/b')\nasync def b():\n    await pause()\n"
+        "from fastapi import FastAPI\nfrom helpers import pause\nfrom helpers import pause as nap\nfrom routes import router\n\n"
+        "app = FastAPI()\napp.include_router(router)\n\n\n"
+        "@app.get('/c')\nasync def c():\n    await nap()\n\n\n"
+        "@app.get('/b')\nasync def b():\n    await pause()\n"
     )
     config = Config(select=["FDL302"])
     checked: list[str] = []
@@ -580,14 +585,17 @@ def test_fdl302_checks_only_the_focused_files_when_that_is_exact(tmp_path: Path,
         fdl302.BlockingCallInAsync, "_candidates", lambda self, g, k, target, *a: checked.append(target.fn.name) or real(self, g, k, target, *a)
     )
 
-    def run(name: str) -> list[tuple[str, int]]:
+    def run(name: str | None) -> list[tuple[str, int, str]]:
         checked.clear()
         project = engine.analyse([tmp_path], config, jobs=1)
-        found = engine.run(project, config, wanted={os.path.normcase(os.path.realpath(tmp_path / name))}).findings
-        return [(Path(f.path).name, f.line) for f in found]
+        wanted = {os.path.normcase(os.path.realpath(tmp_path / name))} if name is not None else None
+        return [(Path(f.path).name, f.line, f.message) for f in engine.run(project, config, wanted=wanted).findings]
 
-    assert ("routes.py", 9) in run("routes.py") and checked == ["a"]
-    assert ("helpers.py", 5) in run("helpers.py") and sorted(checked) == ["a", "b", "pause"]
+    whole = run(None)
+    assert [m for f, _, m in whole if f == "helpers.py"] and all("awaited by route `GET /c`" in m for f, _, m in whole if f == "helpers.py")
+    assert [f for f in run("routes.py") if f[0] == "routes.py"] == [f for f in whole if f[0] == "routes.py"] and checked == ["a"]
+    assert [f for f in run("helpers.py") if f[0] == "helpers.py"] == [f for f in whole if f[0] == "helpers.py"]
+    assert sorted(checked) == ["b", "c", "pause"]
 
 
 def test_fdl501_focused_on_one_file_still_compares_the_routes_of_its_router_elsewhere(

@@ -111,8 +111,7 @@ class BlockingCallInAsync(Rule):
     def shard(self, ctx: Context, index: int, count: int) -> Shard:
         if ctx.graph.resolver is None:
             return Shard([], ([], {}))
-        kinds, targets = self._prepared(ctx)
-        items = _focused(ctx, targets)
+        kinds, targets, items = self._prepared(ctx)
         findings: list[Finding] = []
         proposed: dict[tuple[str, str], Target] = {}
         checked = [
@@ -136,13 +135,34 @@ class BlockingCallInAsync(Rule):
         for checked, findings in helpers.values():
             yield from _deduplicated(checked, findings, seen)
 
-    def _prepared(self, ctx: Context) -> tuple[Kinds, dict[tuple[str, str], Target]]:
-        """The kinds engine and the targets, made once per process and context."""
+    def _prepared(self, ctx: Context) -> tuple[Kinds, dict[tuple[str, str], Target], list[Target]]:
+        """The kinds engine, the targets and those to check, made once per process and context."""
         ready = getattr(self, "_ready", None)
         if ready is None or ready[0] is not ctx:
             self._verdicts: dict[tuple[str, str, bool, frozenset[tuple[str, str]]], tuple[str, str, Blocking] | None] = {}
-            ready = self._ready = (ctx, Kinds(ctx.graph), self._targets(ctx))
-        return ready[1], ready[2]
+            kinds, targets = Kinds(ctx.graph), self._targets(ctx)
+            items = _focused(ctx, targets, lambda target, helpers, names: self._may_propose(ctx.graph, kinds, target, helpers, names))
+            ready = self._ready = (ctx, kinds, targets, items)
+        return ready[1], ready[2], ready[3]
+
+    @staticmethod
+    def _may_propose(graph: ProjectGraph, kinds: Kinds, target: Target, helpers: set[tuple[str, str]], names: set[str]) -> bool:
+        """Can checking `target` propose one of `helpers` (module, qualname)? True when a call
+        that `_candidates` resolves on the way to a proposal (awaited, or not handed to a
+        thread) resolves to one of them, the same way. Only calls whose last name is one of
+        `names` (see `_names_for`) are resolved: resolving every call cost more than checking
+        every target."""
+        fn = target.fn
+        calls = [c for c in fn.calls if (c.awaited or not c.in_thread) and c.callee.rpartition(".")[2] in names]
+        if not calls:
+            return False
+        scope = Scope(target.module, fn, kinds.param_kinds(target.module, fn, target.node))
+        scope.params.update(target.mapped)
+        for call in calls:
+            hit = resolved_function(graph, scope.module, scope, call.callee, may_block(call.callee, _passed(scope, call)))
+            if hit is not None and (hit[0], hit[1].qualname) in helpers:
+                return True
+        return False
 
     # -- which functions --------------------------------------------------------------------------
     def _targets(self, ctx: Context) -> dict[tuple[str, str], Target]:
@@ -438,22 +458,55 @@ def _module_of(graph: ProjectGraph, node: Node, fn: Function) -> str | None:
     return None
 
 
-def _focused(ctx: Context, targets: dict[tuple[str, str], Target]) -> list[Target]:
-    """The targets to check. With a `focus` (pre-commit: only the given files are reported),
-    those in its files, when that is exact: every finding lands in the file of the target or
-    helper it was found in (`self.at(target.file, ...)`), and a helper is a non-generator
-    `async def` that is no target itself, proposed by whichever target awaits it first. So
-    when every such function of the focused files is a target (a router module of async
-    routes), their findings come from their own targets alone, checked in the same order
-    and deduplicated alike; otherwise every target is checked."""
+def _focused(
+    ctx: Context,
+    targets: dict[tuple[str, str], Target],
+    may_propose: Callable[[Target, set[tuple[str, str]], set[str]], bool],
+) -> list[Target]:
+    """The targets to check, in target order. With a `focus` (pre-commit: only the given
+    files are reported), only those whose findings can land in its files. Every finding lands
+    in the file of the target or helper it was found in (`self.at(target.file, ...)`). A
+    helper is a non-generator `async def` that is no target itself, checked with the first
+    proposal in target order of any target that awaits (or calls) it: so for each such
+    function of the focused files, every target that `may_propose` it is kept too, in order,
+    and the first proposal among them is the first of all. (A router module of async routes
+    has no helpers: only its own targets.)"""
     every = list(targets.values())
     if ctx.focus is None:
         return every
+    helpers: set[tuple[str, str]] = set()
     for path in ctx.focus:
         facts = ctx.graph.file_facts(path)
         if facts is None:
             return every
         for fn in facts.functions.values():
             if fn.is_async and not fn.is_generator and (facts.module, fn.qualname) not in targets:
-                return every
-    return [t for t in every if t.file in ctx.focus]
+                helpers.add((facts.module, fn.qualname))
+    if not helpers:
+        return [t for t in every if t.file in ctx.focus]
+    names = _names_for(ctx.graph, {q.rpartition(".")[2] for _, q in helpers})
+    return [t for t in every if t.file in ctx.focus or may_propose(t, helpers, names)]
+
+
+def _names_for(graph: ProjectGraph, defined: set[str]) -> set[str]:
+    """The last names a call can end with and still resolve to a function defined under one of
+    the `defined` names: the resolver reaches a function by its own name (`f()`, `mod.f()`,
+    `self.f()`, `obj.f()`), or through imports that rename it (`from m import f as g`, then
+    `from n import g as h`), which are followed here through every parsed module. (An
+    assignment `g = f` makes `g` a variable, which `resolved_function` does not call through.
+    A rename in a module the pre-scan skipped counts only once something has parsed it: for
+    `resolved_function` too, whose text test looks for a `def` of the name called.)"""
+    names = set(defined)
+    renames: dict[str, set[str]] = {}  # imported name -> local names it is bound to under another name
+    for facts in graph.modules.values():
+        for bound in facts.imports.values():
+            for local, imported in bound.items():
+                if imported.attr is not None and imported.attr != local:
+                    renames.setdefault(imported.attr, set()).add(local)
+    todo = list(names)
+    while todo:
+        for local in renames.get(todo.pop(), ()):
+            if local not in names:
+                names.add(local)
+                todo.append(local)
+    return names
