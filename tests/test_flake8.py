@@ -139,3 +139,52 @@ def test_flake8_bad_configuration_is_a_clear_error(project: Path) -> None:
                           cwd=project, capture_output=True, text=True)
     assert proc.returncode == 1 and "flake8 options: `fastapi-version` must be a version" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_flake8_given_files_reports_what_the_whole_project_puts_there(tmp_path: Path) -> None:
+    """pre-commit's flake8 hook passes the changed files: each is judged within the project it
+    belongs to (its router's app and dependencies are other modules), and only they are
+    reported."""
+    project = tmp_path / "proj"
+    shutil.copytree(ROOT / "examples" / "shop", project)
+    (project / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+    whole = flake8(project)
+    router = os.path.join("shop", "routers", "items.py")
+    assert any(line.startswith(f".{os.sep}{router}:") for line in whole)  # the sample has a finding there
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "FDL", router], cwd=project, capture_output=True, text=True
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    given = sorted(line for line in proc.stdout.splitlines() if line)
+    assert given == [line[2:] for line in whole if line.startswith(f".{os.sep}{router}:")]
+
+
+def test_flake8_given_files_one_after_another_never_reuses_another_files_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run narrowed to the files given (FDL302 checks only their routes) is stored for those
+    files alone: files given next, or the whole tree, get their own exact answers from the
+    shared record."""
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    for name in ("one", "two"):
+        (project / f"{name}.py").write_text(
+            f"import time\n\nfrom fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+            f"@router.get('/{name}')\nasync def {name}():\n    time.sleep(1)\n"
+        )
+    (project / "main.py").write_text(
+        "from fastapi import FastAPI\n\nimport one\nimport two\n\napp = FastAPI()\n"
+        "app.include_router(one.router)\napp.include_router(two.router)\n"
+    )
+    monkeypatch.setenv("FASTAPI_DEPLINT_CACHE_DIR", str(tmp_path / "cache"))
+    whole = flake8(project)
+    assert [line.split(":")[0] for line in whole] == ["./one.py", "./two.py"]
+
+    def given(name: str) -> list[str]:
+        proc = subprocess.run([sys.executable, "-m", "flake8", "--select", "FDL", name], cwd=project, capture_output=True, text=True)
+        return sorted(f".{os.sep}{line}" for line in proc.stdout.splitlines() if line)
+
+    with open(project / "one.py", "a") as out:
+        out.write("# edited\n")
+    for name in ("one.py", "two.py", "one.py"):
+        assert given(name) == [line for line in whole if line.startswith(f".{os.sep}{name}:")], name
+    assert flake8(project) == whole

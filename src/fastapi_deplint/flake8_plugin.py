@@ -57,7 +57,13 @@ def _build(paths: list[str]) -> Findings:
     """The findings of the project under `paths`, by file. From the whole-run cache when no
     file changed since a run with the same settings, or only files that run did not depend on
     (`run_cache`; `check` keeps its own entries); built on all cores otherwise, which is safe
-    here: flake8 calls this before it starts its workers."""
+    here: flake8 calls this before it starts its workers.
+
+    Files given (pre-commit) are judged within their projects (`_roots`), as `check` does:
+    the record of the last run is shared by any files given, an edit re-analyses only its
+    parts, and the rules may skip work whose findings land outside the files given
+    (`Context.focus`). Such a narrowed answer is exact for those files only, so it is stored
+    for them alone and never becomes the record."""
     import dataclasses
 
     from . import engine
@@ -66,12 +72,15 @@ def _build(paths: list[str]) -> Findings:
     from .rules._fastapi_version import manifest_name
     from .run_cache import run_slot
 
-    roots = [Path(p) for p in paths] or [Path(".")]
+    roots = _roots(paths)
+    given = sorted({_norm(p) for p in paths if os.path.isfile(p)})
     config = load_config(roots, overrides=_STATE["overrides"] or None)
     found = discover(roots, config, manifest_name)
+    settings: list[object] = [os.getcwd(), __version__, "flake8", [str(r) for r in roots], dataclasses.asdict(config)]
     slot = run_slot(
-        [os.getcwd(), __version__, "flake8", paths, dataclasses.asdict(config)],
+        [*settings, given],
         found.files,
+        settings,
         stats=found.stats or (),
         absolute=found.absolute,
         listed=found.listed,
@@ -82,13 +91,17 @@ def _build(paths: list[str]) -> Findings:
     main = multiprocessing.parent_process() is None  # a (daemonic) flake8 worker may not fork
     jobs = (os.cpu_count() or 1) if main else 1
     plan = slot.partial() if slot is not None else None
-    done = engine.run_part(roots, config, plan, jobs, found=found) if plan is not None else None
+    wanted = set(given) or None
+    done = engine.run_part(roots, config, plan, jobs, found=found, wanted=wanted) if plan is not None else None
     if slot is not None and done is not None:  # only the edited parts were analysed again
         project, own, plan, parts = done
         mine = {_norm(p) for p in plan.focus | parts.keys()}  # (keys are real paths)
         by_file = {path: entries for path, entries in plan.record.value.items() if path not in mine}
         _add(by_file, own)
-        slot.put_part(by_file, plan, project, parts)
+        if wanted is not None and engine.focus_of(project, wanted) is not None:
+            slot.put_exact(by_file)  # exact for the files given only
+        else:
+            slot.put_part(by_file, plan, project, parts)
         return by_file
     project = engine.analyse(roots, config, jobs=jobs, found=found)
     result = engine.run(project, config, jobs=jobs)
@@ -97,6 +110,24 @@ def _build(paths: list[str]) -> Findings:
     if slot is not None:
         slot.put(by_file, project=project, parts=engine.parts_to_record(project, result.findings, result.internal_errors))
     return by_file
+
+
+def _roots(paths: list[str]) -> list[Path]:
+    """What to analyse for the paths flake8 was given (absolute, so that `flake8 .` in a
+    project and flake8 given its files share the record of the last run): a folder as it is;
+    a file, the whole project it belongs to (`config.find_project_root`, as `check` does). flake8 as
+    a pre-commit hook is given the changed files, and their findings depend on the rest of the
+    project (a route's router, app and dependencies live in other modules): analysed alone,
+    a router module showed none. flake8 reports only on the files it was given."""
+    from .config import find_project_root
+
+    roots: list[Path] = []
+    for given in paths or ["."]:
+        path = Path(given)
+        root = find_project_root(path) if path.is_file() else Path(os.path.abspath(path))
+        if root not in roots:
+            roots.append(root)
+    return roots
 
 
 def _add(by_file: Findings, findings: list[Any]) -> None:
