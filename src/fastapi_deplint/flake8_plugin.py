@@ -117,10 +117,10 @@ def _roots(paths: list[str]) -> list[Path]:
     project and flake8 given its files share the record of the last run): a folder as it is;
     a file, the whole project it belongs to (`config.marked_project_root`, as `check` does),
     or the file alone when nothing marks a project (`flake8 script.py` in a home folder must
-    not analyse the home folder). flake8 as
-    a pre-commit hook is given the changed files, and their findings depend on the rest of the
-    project (a route's router, app and dependencies live in other modules): analysed alone,
-    a router module showed none. flake8 reports only on the files it was given."""
+    not analyse the home folder). flake8 as a pre-commit hook is given the changed files, and
+    their findings depend on the rest of the project (a route's router, app and dependencies
+    live in other modules): analysed alone, a router module showed none. flake8 reports only
+    on the files it was given."""
     from .config import marked_project_root
 
     roots: list[Path] = []

@@ -326,7 +326,8 @@ def run_slot(
     decides the findings, when that is less (the files whose findings are shown, in project
     mode). `stats`: the first files' `os.stat`s, when the walk that found them took them;
     `absolute`: the files' `absolute_paths`, when known; `listed`: the manifest names of the
-    folders the walk listed (`Discovered.listed`). None when the cache is off or a file cannot be stat'ed."""
+    folders the walk listed (`Discovered.listed`). None when the cache is off or a file
+    cannot be stat'ed."""
     from .rules._fastapi_version import manifest_files
 
     if session_cache() is None:
