@@ -188,22 +188,3 @@ def test_flake8_given_files_one_after_another_never_reuses_another_files_answer(
     for name in ("one.py", "two.py", "one.py"):
         assert given(name) == [line for line in whole if line.startswith(f".{os.sep}{name}:")], name
     assert flake8(project) == whole
-
-
-def test_flake8_given_a_file_outside_any_project_analyses_the_file_alone(tmp_path: Path) -> None:
-    """A file in a marked project brings in the project; one in a folder that nothing marks
-    (no pyproject.toml, setup.py, setup.cfg or repository up the tree) is analysed alone, not
-    with its whole folder (`flake8 script.py` in a home folder)."""
-    from fastapi_deplint.config import marked_project_root
-    from fastapi_deplint.flake8_plugin import _roots
-
-    loose = tmp_path / "home" / "script.py"
-    loose.parent.mkdir()
-    loose.write_text("")
-    if marked_project_root(loose) is not None:
-        pytest.skip("this machine marks a project above the temporary folder")
-    project = tmp_path / "proj"
-    (project / "pkg").mkdir(parents=True)
-    (project / "pyproject.toml").write_text('[project]\nname = "p"\n')
-    (project / "pkg" / "mod.py").write_text("")
-    assert _roots([str(loose), str(project / "pkg" / "mod.py"), str(project / "pkg")]) == [loose, project, project / "pkg"]

@@ -182,15 +182,9 @@ def find_pyproject(paths: list[Path]) -> Path | None:
 
 
 def find_project_root(path: Path) -> Path:
-    """The project a file belongs to: its `marked_project_root`, else the file's own folder."""
-    start = Path(os.path.abspath(path))
-    return marked_project_root(start) or (start if start.is_dir() else start.parent)
-
-
-def marked_project_root(path: Path) -> Path | None:
-    """The folder of the nearest `pyproject.toml` that configures fastapi-deplint, else of the
-    nearest `pyproject.toml`/`setup.py`/`setup.cfg`, else the repository root; None when
-    nothing marks one."""
+    """The project a file belongs to: the folder of the nearest `pyproject.toml` that
+    configures fastapi-deplint, else of the nearest `pyproject.toml`/`setup.py`/`setup.cfg`,
+    else the repository root, else the file's own folder."""
     start = Path(os.path.abspath(path))
     directory = start if start.is_dir() else start.parent
     chain = (directory, *directory.parents)
@@ -204,7 +198,7 @@ def marked_project_root(path: Path) -> Path | None:
     for candidate in chain:
         if (candidate / ".git").exists():
             return candidate
-    return None
+    return directory
 
 
 def read_table(source: Path) -> dict[str, Any]:

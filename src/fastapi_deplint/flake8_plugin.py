@@ -115,18 +115,17 @@ def _build(paths: list[str]) -> Findings:
 def _roots(paths: list[str]) -> list[Path]:
     """What to analyse for the paths flake8 was given (absolute, so that `flake8 .` in a
     project and flake8 given its files share the record of the last run): a folder as it is;
-    a file, the whole project it belongs to (`config.marked_project_root`, as `check` does),
-    or the file alone when nothing marks a project (`flake8 script.py` in a home folder must
-    not analyse the home folder). flake8 as a pre-commit hook is given the changed files, and
-    their findings depend on the rest of the project (a route's router, app and dependencies
-    live in other modules): analysed alone, a router module showed none. flake8 reports only
-    on the files it was given."""
-    from .config import marked_project_root
+    a file, the whole project it belongs to (`config.find_project_root`, as `check` does).
+    flake8 as a pre-commit hook is given the changed files, and their findings depend on the
+    rest of the project (a route's router, app and dependencies live in other modules):
+    analysed alone, a router module showed none. flake8 reports only on the files it was
+    given."""
+    from .config import find_project_root
 
     roots: list[Path] = []
     for given in paths or ["."]:
-        path = Path(os.path.abspath(given))
-        root = (marked_project_root(path) or path) if path.is_file() else path
+        path = Path(given)
+        root = find_project_root(path) if path.is_file() else Path(os.path.abspath(path))
         if root not in roots:
             roots.append(root)
     return roots
