@@ -268,3 +268,24 @@ def test_the_walk_gives_each_file_its_absolute_path(tmp_path: Path, monkeypatch:
     found = discover([Path("./"), Path("../lone.py"), Path("sub/../sub/")], Config())
     assert len(found.files) >= 3 and found.absolute == absolute_paths(found.files)
     assert all(os.path.isabs(a) and os.path.samefile(a, f) for a, f in zip(found.absolute, found.files))
+
+
+def test_a_loose_file_in_the_home_folder_is_a_project_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file in a folder nothing marks takes that folder as its project (a small app without
+    a pyproject.toml), except directly in the home folder: `check script.py` there must not
+    walk everything below. `check script.py` analyses it alone."""
+    from fastapi_deplint.cli import plan
+    from fastapi_deplint.config import Config, find_project_root
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    (home / "app").mkdir(parents=True)
+    script, module = home / "script.py", home / "app" / "main.py"
+    for path in (script, module):
+        path.write_text("from fastapi import Depends, FastAPI\n\napp = FastAPI()\n")
+    if find_project_root(home / "app") != home / "app":
+        pytest.skip("this machine marks a project above the temporary folder")
+    assert find_project_root(script) == script
+    assert find_project_root(module) == home / "app"
+    analysed = [f for group in plan([script], True, lambda where: Config()) for f in group.found.files]
+    assert [os.path.abspath(f) for f in analysed] == [str(script)]

@@ -184,7 +184,9 @@ def find_pyproject(paths: list[Path]) -> Path | None:
 def find_project_root(path: Path) -> Path:
     """The project a file belongs to: the folder of the nearest `pyproject.toml` that
     configures fastapi-deplint, else of the nearest `pyproject.toml`/`setup.py`/`setup.cfg`,
-    else the repository root, else the file's own folder."""
+    else the repository root, else the file's own folder; but a file directly in the home
+    folder or a filesystem root is a project of its own (`check script.py` there must not
+    walk everything below)."""
     start = Path(os.path.abspath(path))
     directory = start if start.is_dir() else start.parent
     chain = (directory, *directory.parents)
@@ -198,7 +200,16 @@ def find_project_root(path: Path) -> Path:
     for candidate in chain:
         if (candidate / ".git").exists():
             return candidate
+    if start != directory and (directory == Path(directory.anchor) or directory == _home()):
+        return start
     return directory
+
+
+def _home() -> Path | None:
+    try:
+        return Path(os.path.abspath(Path.home()))
+    except (RuntimeError, KeyError):  # no home folder can be told
+        return None
 
 
 def read_table(source: Path) -> dict[str, Any]:
