@@ -156,10 +156,9 @@ class BlockingCallInAsync(Rule):
         calls = [c for c in fn.calls if (c.awaited or not c.in_thread) and c.callee.rpartition(".")[2] in names]
         if not calls:
             return False
-        scope = Scope(target.module, fn, kinds.param_kinds(target.module, fn, target.node))
-        scope.params.update(target.mapped)
+        scope = _scope(kinds, target)
         for call in calls:
-            hit = resolved_function(graph, scope.module, scope, call.callee, may_block(call.callee, _passed(scope, call)))
+            hit = _called(graph, scope, call)
             if hit is not None and (hit[0], hit[1].qualname) in helpers:
                 return True
         return False
@@ -204,8 +203,7 @@ class BlockingCallInAsync(Rule):
         the async helpers it awaits that this shard proposes first. `proposed` None: a helper
         (only its own calls count, and it proposes nothing)."""
         fn = target.fn
-        scope = Scope(target.module, fn, kinds.param_kinds(target.module, fn, target.node))
-        scope.params.update(target.mapped)
+        scope = _scope(kinds, target)
         checked = Checked([], [])
         groups: dict[str, int] = {}
         firsts: list[Blocking] = []
@@ -270,7 +268,7 @@ class BlockingCallInAsync(Rule):
         caller: Target,
     ) -> tuple[str, str, Blocking] | None:
         """A sync project function called here that blocks: (its name, module, first blocking call)."""
-        hit = resolved_function(graph, scope.module, scope, call.callee, may_block(call.callee, _passed(scope, call)))
+        hit = _called(graph, scope, call)
         if hit is None:
             return None
         module, helper = hit
@@ -351,7 +349,7 @@ class BlockingCallInAsync(Rule):
         proposed: dict[tuple[str, str], Target],
         checked: Checked,
     ) -> None:
-        hit = resolved_function(graph, scope.module, scope, call.callee, may_block(call.callee, _passed(scope, call)))
+        hit = _called(graph, scope, call)
         if hit is not None and hit[1].is_async and hit[1] is not scope.fn:
             self._add_helper(graph, kinds, scope, call, hit[0], hit[1], caller, targets, proposed, checked)
 
@@ -427,6 +425,19 @@ def _deduplicated(checked: Checked, findings: list[Finding], seen: set[tuple[str
         if helper is not None:
             through.add(helper)
         yield findings[index]
+
+
+def _scope(kinds: Kinds, target: Target) -> Scope:
+    """What a target's body sees: its parameters' kinds, and those its caller passes in."""
+    scope = Scope(target.module, target.fn, kinds.param_kinds(target.module, target.fn, target.node))
+    scope.params.update(target.mapped)
+    return scope
+
+
+def _called(graph: ProjectGraph, scope: Scope, call: CallSite) -> tuple[str, Function] | None:
+    """The project function a call in `scope` invokes, parsing a skipped module on the way only
+    when its text may block (the one resolution behind proposals and helpers)."""
+    return resolved_function(graph, scope.module, scope, call.callee, may_block(call.callee, _passed(scope, call)))
 
 
 def _passed(scope: Scope, call: CallSite) -> Callable[[], frozenset[str]]:
