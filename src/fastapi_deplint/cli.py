@@ -260,16 +260,13 @@ def analyse_part(
     done = engine.run_part(group.targets, group.config, plan, os.cpu_count() or 1, progress, group.found, wanted)
     if done is None:
         return None
-    project, own, plan, parts = done
+    project, own, plan, parts, narrowed = done
     mine = plan.focus | parts.keys()
     old: Outcome = plan.record.value
     kept = [f for f in old.everything if os.path.abspath(f.path) not in mine]
     if any(f.code in needs_graph for f in shown(group, kept)):
         return None
     everything = sorted(kept + own, key=lambda f: f.sort_key)
-    # (a file the pre-scan deferred and a rule parsed later counts too: never narrowed, and
-    # then not stored as the record either, which only costs the next run its reuse)
-    narrowed = wanted is not None and engine.focus_of(project, wanted) is not None
     return Outcome(shown(group, everything), everything, [], old.codes, [project], old.fixable), plan, parts, narrowed
 
 

@@ -126,11 +126,13 @@ def run_part(
     progress: Progress | None = None,
     found: Discovered | None = None,
     wanted: set[str] | None = None,
-) -> tuple[Project, list[Finding], Partial, dict[str, int]] | None:
+) -> tuple[Project, list[Finding], Partial, dict[str, int], bool] | None:
     """Analyse only the parts of the project that `plan` names (`run_cache.Partial`), once
     more with the parts that run reached when it reached others (an edit that imports from
-    another app): the project, its findings in those parts, the plan that held and the parts
-    it found; None when the project must be analysed whole. `wanted`: see `run`."""
+    another app): the project, its findings in those parts, the plan that held, the parts
+    it found and whether the rules were narrowed to `wanted` (see `run`; the findings are
+    then exact only in those files, and must not become the record); None when the project
+    must be analysed whole."""
     for _ in range(2):
         project = analyse(paths, config, jobs, progress, found, part=(plan.verdicts, plan.reading))
         result = run(project, config, progress, jobs, wanted)
@@ -139,7 +141,10 @@ def run_part(
         own = [(f, a) for f, a in zip(result.findings, where) if f.code != CANNOT_PARSE or a in plan.focus]
         parts = parts_of(project.graph)
         if plan.accepts(project, parts, [a for _, a in own], result.internal_errors):
-            return project, [f for f, _ in own], plan, parts
+            # (a file the pre-scan deferred and a rule parsed later counts too: never narrowed,
+            # and then not stored as the record either, which only costs the next run its reuse)
+            narrowed = wanted is not None and focus_of(project, wanted) is not None
+            return project, [f for f, _ in own], plan, parts, narrowed
         widened = plan.widened(project, parts)
         if widened is None:
             return None

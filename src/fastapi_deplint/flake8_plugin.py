@@ -94,11 +94,11 @@ def _build(paths: list[str]) -> Findings:
     wanted = set(given) or None
     done = engine.run_part(roots, config, plan, jobs, found=found, wanted=wanted) if plan is not None else None
     if slot is not None and done is not None:  # only the edited parts were analysed again
-        project, own, plan, parts = done
+        project, own, plan, parts, narrowed = done
         mine = {_norm(p) for p in plan.focus | parts.keys()}  # (keys are real paths)
         by_file = {path: entries for path, entries in plan.record.value.items() if path not in mine}
         _add(by_file, own)
-        if wanted is not None and engine.focus_of(project, wanted) is not None:
+        if narrowed:
             slot.put_exact(by_file)  # exact for the files given only
         else:
             slot.put_part(by_file, plan, project, parts)
