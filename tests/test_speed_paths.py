@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from fastapi_deplint.cli import main
-from fastapi_deplint.facts.text import function_texts
+from fastapi_deplint.facts.text import function_texts, import_sources, imported_names
 from fastapi_deplint.project import build_project, gc_paused
 from fastapi_deplint import source
 from fastapi_deplint.rules._blocking import ASESSION, _may_block, _plain_class_only
@@ -183,6 +183,31 @@ def test_function_texts_cut_a_function_out_of_a_module() -> None:
     assert len(texts) == 2
     assert b"time.sleep" in texts[0] and b"other" not in texts[0]
     assert texts[1].strip().endswith(b"return 1")
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "sources"),
+    [
+        (b"from .impl import archive as store, label\n", "store", [(".impl", "archive")]),
+        (b"from .impl import archive as store, label\n", "archive", []),  # renamed: `archive` is not bound
+        (b"from ..x import (\n    a,  # the first\n    b as c,\n)\n", "c", [("..x", "b")]),
+        (b"from ..x import (\n    a,  # the first\n    b,\n)\n", "b", [("..x", "b")]),  # after a comment
+        (b"import pkg.mod as m, os\n", "m", [("pkg.mod", None)]),
+        (b"import pkg.mod\n", "pkg", [("pkg.mod", None)]),
+        (b"from . import files\n", "files", [(".", "files")]),
+        (b"from .impl import *\n", "anything", [(".impl", "anything")]),
+        (b'"""files, store"""\nfiles = 1\nprint(store)  # import store\n', "files", []),  # no import binds it
+        (b"def f():\n    from .impl import store\n", "store", [(".impl", "store")]),
+    ],
+)
+def test_import_sources_read_the_statements_that_bind_a_name(text: bytes, name: str, sources: list[object]) -> None:
+    """What `Resolver._hands_on` follows through a deferred module that re-exports a name; the
+    same bindings as `imported_names` takes from every import of the module."""
+    assert sorted(import_sources(text, name), key=str) == sorted(sources, key=str)
+    table = imported_names(text)
+    expected = [(m.decode(), a.decode() if a else None) for m, a in table.get(name.encode(), ())]
+    expected += [(m.decode(), name) for m, _ in table.get(b"*", ())]
+    assert sorted(import_sources(text, name), key=str) == sorted(expected, key=str)
 
 
 @pytest.mark.parametrize("root", fixture_dirs(), ids=lambda p: p.name)

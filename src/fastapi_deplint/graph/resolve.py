@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 from ..components import Components
 from ..facts.model import Assign, Call, Class, ModuleFacts, Name, Sub
+from ..facts.extract import resolve_relative
+from ..facts.text import import_sources, may_bind
 from ..source import read_source
 
 MAX_HOPS = 32
@@ -75,6 +77,10 @@ Target = RModule | RFunc | RClass | RVar | RAttr | RExternal | RParam | None
 
 Loader = Callable[[str], "ModuleFacts | None"]
 Seen = set[tuple[str, str, str]]
+# a deferred module an answer needs, and the name to be looked up in it (None: the module itself)
+Blocked = tuple[str, str | None]
+# a textual test of a deferred module: its bytes and the name wanted in it (`Resolver.resolve_when`)
+MayMatter = Callable[[bytes, str | None], bool]
 Method = TypeVar("Method", bound=Callable[..., Any])
 
 
@@ -116,10 +122,14 @@ class Resolver:
         self._closest_memo: dict[tuple[str, str, str], list[str]] = {}  # see `_closest`
         self._folders: dict[str, list[str]] = {}  # module key -> its file's folders
         # while False (`resolve_loaded`), deferred modules are not loaded: the first one reached
-        # is remembered in `blocked`
+        # is remembered in `blocked`, with the name looked up in it (None: the module itself)
         self.loading = True
-        self.blocked: str | None = None
+        self.blocked: Blocked | None = None
+        # while True as well (`resolve_when`), a deferred package whose text cannot bind the
+        # name imported from it is passed by to its submodule of that name, unparsed
+        self.textual = False
         self._sources: dict[str, bytes] = {}
+        self._imported_from: dict[tuple[str, str], list[tuple[str, str | None]]] = {}  # see `_hands_on`
         # module-level `NAME = callee(...)` of the deferred modules, from the pre-scan
         self.deferred_calls: dict[str, set[str]] = {}
         # the modules each outermost question touched, joined (`question`)
@@ -157,12 +167,13 @@ class Resolver:
                     index.setdefault(".".join(segments[i:]), set()).add(key)
         return {k: sorted(v) for k, v in index.items()}
 
-    def _load(self, name: str) -> bool:
+    def _load(self, name: str, wanted: str | None = None) -> bool:
+        """`wanted`: the name to be looked up in the module, if known (see `blocked`)."""
         if name in self.deferred:  # (only project modules: `time` would join every module using it)
             self._touched.add(name)
         if not self.loading:
             if self.blocked is None and name in self.deferred:
-                self.blocked = name
+                self.blocked = (name, wanted)
             return False
         entry = self.deferred.pop(name, None)
         if entry is None:
@@ -173,7 +184,7 @@ class Resolver:
         self.modules[name] = facts
         return True
 
-    def _resolve_loaded(self, module: str, scope: str, dotted: str) -> tuple[Target, str | None]:
+    def _resolve_loaded(self, module: str, scope: str, dotted: str, textual: bool = False) -> tuple[Target, Blocked | None]:
         """`resolve` over the modules parsed so far, parsing nothing: (target, None), or (what
         it found, the deferred module that stood in the way) when the answer needs one. Lets a
         question asked of every name (is this a router class? an `Annotated` alias? a
@@ -182,7 +193,8 @@ class Resolver:
         An answer that touched no deferred module is final (parsed modules never change, and
         the deferred ones are the only ones that can join): it is kept with the modules it
         touched, which a later asker touches too (`question` joins them). Rules ask the same
-        name in the same scope again and again: 44% of FDL302's questions on litellm."""
+        name in the same scope again and again: 44% of FDL302's questions on litellm.
+        `textual`: see `Resolver.textual` (the answer is the same, only blocked less often)."""
         key = (module, scope, dotted)
         known = self._final.get(key)
         if known is not None:
@@ -190,7 +202,7 @@ class Resolver:
             return known[0], None
         outer, self._touched = self._touched, set()
         try:
-            with self.parsed_only() as blocked:
+            with self.parsed_only(textual) as blocked:
                 target = self._resolve(module, scope, dotted)
         finally:
             touched, self._touched = self._touched, outer
@@ -200,39 +212,83 @@ class Resolver:
         return target, blocked[0] if blocked else None
 
     @contextmanager
-    def parsed_only(self) -> Iterator[list[str]]:
+    def parsed_only(self, textual: bool = False) -> Iterator[list[Blocked]]:
         """Within the block nothing is parsed; afterwards the list holds the deferred module
-        that was needed first, if any."""
-        saved = self.loading, self.blocked
-        self.loading, self.blocked = False, None
-        blocked: list[str] = []
+        that was needed first (and the name looked up in it), if any."""
+        saved = self.loading, self.blocked, self.textual
+        self.loading, self.blocked, self.textual = False, None, textual
+        blocked: list[Blocked] = []
         try:
             yield blocked
         finally:
             if self.blocked is not None:
                 blocked.append(self.blocked)
-            self.loading, self.blocked = saved
+            self.loading, self.blocked, self.textual = saved
 
-    def _resolve_when(self, module: str, scope: str, dotted: str, may_matter: Callable[[bytes], bool]) -> Target:
-        """`resolve`, parsing a deferred module on the way only when `may_matter(its bytes)`;
+    def _resolve_when(self, module: str, scope: str, dotted: str, may_matter: MayMatter) -> Target:
+        """`resolve`, parsing a deferred module on the way only when `may_matter(its bytes, the
+        name looked up in it)` (the name is None when the module itself is wanted: `import m`);
         otherwise None. For questions asked of every name a function uses, where a textual
-        test can rule most modules out (`FDL201` looks for `NAME = Ctor(...)`)."""
+        test can rule most modules out (`FDL201` looks for `NAME = Ctor(...)`). The name is
+        the one the module is asked for, which an import may have renamed on the way
+        (`from helpers import pause as nap`: `pause`)."""
         for _ in range(MAX_HOPS):
-            target, blocked = self._resolve_loaded(module, scope, dotted)
+            target, blocked = self._resolve_loaded(module, scope, dotted, textual=True)
             if blocked is None:
                 return target
-            if not may_matter(self._deferred_source(blocked)) or not self._load_now(blocked):
+            name, wanted = blocked
+            data = self._deferred_source(name)
+            if not (may_matter(data, wanted) or self._hands_on(name, data, wanted, may_matter)) or not self._load_now(name):
                 return None
         return None
 
+    def _hands_on(self, name: str, data: bytes, wanted: str | None, may_matter: MayMatter, depth: int = 0) -> bool:
+        """Does module `name` import `wanted` from a module that may matter (a package's
+        `__init__.py` re-exporting `from .helpers import pause as nap`)? One may when its text
+        (parsed or not) passes `may_matter` for the name it has there, or hands that on in turn
+        from one that may (a few hops, by text). Parsing every module that merely imports the
+        name cost litellm 31 more modules and 1.3 s, for no finding."""
+        if wanted is None or depth > 3:
+            return False
+        sources = self._imported_from.get((name, wanted))
+        if sources is None:
+            sources = self._imported_from[name, wanted] = import_sources(data, wanted)
+        is_package = (self.deferred_path(name) or self._parsed_path(name)).endswith("__init__.py")
+        for written, original in sources:
+            dots = len(written) - len(written.lstrip("."))
+            base = resolve_relative(real_name(name), is_package, dots, written[dots:] or None)
+            # `from . import helpers` imports a submodule
+            for source, there in ((base, original), (f"{base}.{original}", None)) if original else ((base, None),):
+                key = self._known_module(source)
+                if key is None or key == name:
+                    continue
+                text = self._deferred_source(key)
+                if may_matter(text, there) or self._hands_on(key, text, there, may_matter, depth + 1):
+                    return True
+        return False
+
+    def _parsed_path(self, name: str) -> str:
+        facts = self.modules.get(name)
+        return facts.path if facts is not None else ""
+
+    def _known_module(self, name: str) -> str | None:
+        """The key of a project module, parsed or deferred, by its name (or a unique tail of
+        it, see `_find_module`), parsing nothing."""
+        if name in self.modules or name in self.deferred:
+            return name
+        if self._suffix_index is None:
+            self._suffix_index = self._build_suffix_index()
+        candidates = self._suffix_index.get(name, []) if "." in name else []
+        return candidates[0] if len(candidates) == 1 else None
+
     def _deferred_source(self, name: str) -> bytes:
-        """The bytes of a deferred module (empty when unreadable), read once."""
+        """The bytes of a deferred module, or of a parsed one (empty when unreadable), read once."""
         self._touched.add(name)
         cached = self._sources.get(name)
         if cached is None:
-            path = self.deferred_path(name)
+            path = self.deferred_path(name) or self._parsed_path(name)
             try:
-                cached = read_source(path) if path is not None else b""
+                cached = read_source(path) if path else b""
             except OSError:
                 cached = b""
             self._sources[name] = cached
@@ -248,16 +304,17 @@ class Resolver:
         return entry[0] if entry is not None else None
 
     # -- modules ------------------------------------------------------------------------------
-    def _find_module(self, name: str, near: str | None = None) -> str | None:
+    def _find_module(self, name: str, near: str | None = None, wanted: str | None = None) -> str | None:
         """The project module for an absolute name; falls back to a unique suffix match so
         namespace packages and `src/` roots without `__init__.py` still link. `near`: the
-        module that imports it, when several files have this name (see `_nearest`)."""
+        module that imports it, when several files have this name (see `_nearest`); `wanted`:
+        the name to be looked up in it, if known (see `blocked`)."""
         if name.split(".", 1)[0] in ALWAYS_EXTERNAL:
             return None
         self.asked.add(name)
         if near is not None and name in self._twins():
             name = self._nearest(name, near)
-        if name in self.modules or (name in self.deferred and self._load(name)):
+        if name in self.modules or (name in self.deferred and self._load(name, wanted)):
             self._touched.add(name)
             return name
         if "." not in name:  # `import requests` must not land on a project file `api/requests.py`
@@ -270,7 +327,7 @@ class Resolver:
         if len(candidates) != 1:
             return None
         found = candidates[0]
-        if found in self.modules or (found in self.deferred and self._load(found)):
+        if found in self.modules or (found in self.deferred and self._load(found, wanted)):
             self._touched.add(found)
             return found
         return None
@@ -368,7 +425,7 @@ class Resolver:
             if found is not None:
                 return found
         for star in facts.star_imports:
-            target_mod = self._find_module(star, module)
+            target_mod = self._find_module(star, module, name)
             if target_mod is not None and target_mod != module:
                 if ("*", target_mod, name) in seen:
                     continue
@@ -417,7 +474,14 @@ class Resolver:
         if attr is None:
             found = self._find_module(module, near)
             return RModule(found) if found is not None else RModule(module)
-        found = self._find_module(module, near)
+        before = self.blocked
+        found = self._find_module(module, near, attr)
+        if found is None and before is None and self.textual and self.blocked is not None and self.blocked[1] == attr:
+            package = self.blocked[0]
+            if not may_bind(self._deferred_source(package), attr):  # as if parsed: no such name there
+                self.blocked = None
+                sub = self._find_module(f"{real_name(package)}.{attr}", package)
+                return RModule(sub) if sub is not None else None
         if found is not None:
             seen: Seen = _seen if _seen is not None else set()
             if ("import", found, attr) in seen:  # an import cycle: nothing new down there
@@ -431,7 +495,7 @@ class Resolver:
             if sub is not None:
                 return RModule(sub)
             for star in facts.star_imports:
-                star_mod = self._find_module(star, found)
+                star_mod = self._find_module(star, found, attr)
                 if star_mod is not None and star_mod != found and hops <= MAX_HOPS:
                     t = self._resolve_import(star_mod, attr, hops + 1, seen)
                     if t is not None:

@@ -143,7 +143,7 @@ class AuthIndex:
         )
         if not result and depth == 0:
             for call in fn.calls:
-                test = function_text_matches(call.callee.rsplit(".", 1)[-1], _AUTH_TEXT_WEAK if self.weak else _AUTH_TEXT)
+                test = function_text_matches(call.callee, _AUTH_TEXT_WEAK if self.weak else _AUTH_TEXT)
                 found = project_function(self.graph, module, fn.qualname, call.callee, test)
                 if found is not None and found[1] is not fn and self.function_is_auth(found[0], found[1], depth + 1):
                     result = True

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 from ..facts import detail
 from ..facts.expr import to_x
-from ..facts.text import function_texts
+from ..facts.text import function_texts, imported_names, looked_for
 from ..facts.model import Assign, Call, CallSite, Function, Loc, Name, Opaque, Sub, X
 from ..graph.model import Node, ProjectGraph
-from ..graph.resolve import RAttr, RClass, RExternal, RFunc, RModule, RParam, RVar, Target
+from ..graph.resolve import MayMatter, RAttr, RClass, RExternal, RFunc, RModule, RParam, RVar, Target
 
 MAX_DEPTH = 10
 
@@ -781,18 +781,21 @@ _CALL_WORD = re.compile(rb"\b(%s)\s*\(" % _alternatives({w.decode() for w in _WO
 _SOURCES = _sources()
 
 
-def may_block(callee: str, passed: Callable[[], frozenset[str]]) -> Callable[[bytes], bool]:
+def may_block(callee: str, passed: Callable[[], frozenset[str]]) -> MayMatter:
     """Test of a module's text: may the function `callee` names make a blocking call? It may
     when its text calls a blocking function or constructor, or a method that blocks on a value
     of some kind (`.query(` on a session) where its text can hold a value of that kind: one it
     types or builds (`db: Session`, `Path(...)`), a module-level value (`client = Redis(...)`),
     or one the caller hands it (`passed`: the kinds of the call's arguments, asked only then).
     `AsyncSession` and `.get(` on a dict are no reason to parse a module."""
-    name = callee.rsplit(".", 1)[-1]
-
-    def test(data: bytes) -> bool:
-        verdict = _may_block(data, name)
-        return verdict if isinstance(verdict, bool) else not verdict.isdisjoint(passed())
+    def test(data: bytes, wanted: str | None) -> bool:
+        kinds: frozenset[str] = frozenset()
+        for verdict in (_may_block(data, n) for n in looked_for(callee, wanted)):
+            if verdict is True:
+                return True
+            if verdict is not False:
+                kinds |= verdict
+        return not kinds.isdisjoint(passed())
 
     return test
 
@@ -881,7 +884,7 @@ def _receiver_from_call(text: bytes, data: bytes, methods: set[str]) -> bool:
     if not heads:
         return False
     local = set(_ASSIGNED.findall(text.split(b"\n", 1)[-1]))  # assigned in the body
-    module_level = _imports(data).keys() | _module_names(data)
+    module_level = imported_names(data).keys() | _module_names(data)
     return any(h.decode() not in BUILTIN_NAMES and h not in local and h in module_level for h in heads)
 
 
@@ -896,32 +899,30 @@ def _global_values(data: bytes) -> frozenset[bytes]:
     return frozenset(_GLOBAL_VALUE.findall(data))
 
 
-def may_make_kind(callee: str) -> Callable[[bytes], bool]:
+def may_make_kind(callee: str) -> MayMatter:
     """Test of a module's text: may calling `callee` give a value of a blocking kind? A class
     may derive from a blocking type; a function's text must build or type one; a name bound
     at module level may be a blocking constructor or maker (`SessionLocal = sessionmaker(...)`)."""
-    name = callee.rsplit(".", 1)[-1]
-
-    def test(data: bytes) -> bool:
-        if name[:1].isupper():
-            if _plain_class_only(data, name):
-                return False  # a plain class: its instances are of no kind
-            if _mentions_type_word(data):
-                return True
-        texts = list(function_texts(data, name))
-        if texts:
-            return any(_KIND_WORD.search(text) for text in texts)
-        return _GLOBAL_VALUE.search(data) is not None or name.encode() in data and b"import" in data
-
-    return test
+    return lambda data, wanted: any(_may_make_kind(data, n) for n in looked_for(callee, wanted))
 
 
-def may_define_kind(dotted: str) -> Callable[[bytes], bool]:
+def _may_make_kind(data: bytes, name: str) -> bool:
+    if name[:1].isupper():
+        if _plain_class_only(data, name):
+            return False  # a plain class: its instances are of no kind
+        if _mentions_type_word(data):
+            return True
+    texts = list(function_texts(data, name))
+    if texts:
+        return any(_KIND_WORD.search(text) for text in texts)
+    return _GLOBAL_VALUE.search(data) is not None or name.encode() in data and b"import" in data
+
+
+def may_define_kind(dotted: str) -> MayMatter:
     """Test of a module's text: may the type `dotted` names be of a blocking kind here
     (`class DB(Session)`, `SessionDep = Annotated[Session, ...]`, a re-export)? Not when the
     module only defines it as a plain class (`class UserForm(BaseModel)`)."""
-    name = dotted.rsplit(".", 1)[-1]
-    return lambda data: _mentions_type_word(data) and not _plain_class_only(data, name)
+    return lambda data, wanted: _mentions_type_word(data) and not all(_plain_class_only(data, n) for n in looked_for(dotted, wanted))
 
 
 def _mentions_type_word(data: bytes) -> bool:
@@ -975,34 +976,11 @@ def _bound_otherwise(data: bytes, name: bytes) -> bool:
     return False
 
 
-_FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.MULTILINE)
-_PLAIN_IMPORT = re.compile(rb"^[ \t]*import[ \t]+([^\n]*)", re.MULTILINE)
-
-
-@functools.lru_cache(maxsize=256)
-def _imports(data: bytes) -> dict[bytes, list[bytes]]:
-    """name -> the modules it is imported from (`from m import a, b as x` binds `x`; `import
-    a.b` binds `a`)."""
-    table: dict[bytes, list[bytes]] = {}
-    for source, names in _FROM_IMPORT.findall(data):
-        for part in names.strip(b"()").split(b","):
-            words = part.split(b"#", 1)[0].split()
-            if words:
-                table.setdefault(words[-1], []).append(source)
-    for names in _PLAIN_IMPORT.findall(data):
-        for part in names.split(b"#", 1)[0].split(b","):
-            words = part.split()
-            if words:
-                bound = words[-1] if len(words) == 3 and words[1] == b"as" else words[0].split(b".", 1)[0]
-                table.setdefault(bound, []).append(words[0])
-    return table
-
-
 def _plain_base(data: bytes, base: bytes) -> bool:
     allowed = _PLAIN_BASES.get(base.decode("ascii", "replace"))
     if allowed is None:
         return False
-    imported = _imports(data).get(base, [])
+    imported = [m for m, _ in imported_names(data).get(base, ())]
     if not allowed:  # a builtin: plain unless the module binds the name
         return not imported and not _bound_otherwise(data, base) and re.search(rb"^[ \t]*class[ \t]+%s\b" % base, data, re.M) is None
     return bool(imported) and all(m.split(b".", 1)[0] in allowed for m in imported) and re.search(
@@ -1011,7 +989,7 @@ def _plain_base(data: bytes, base: bytes) -> bool:
 
 
 def resolved_function(
-    graph: ProjectGraph, module: str, scope: Scope, callee: str, may_matter: Callable[[bytes], bool] | None = None
+    graph: ProjectGraph, module: str, scope: Scope, callee: str, may_matter: MayMatter | None = None
 ) -> tuple[str, Function] | None:
     """The project function or method a call invokes: a plain name, a module attribute, a
     method of a module-level instance, of `self`, or of a parameter typed with a project class.

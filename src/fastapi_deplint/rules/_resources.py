@@ -7,11 +7,10 @@ project functions that merely share a name stay silent.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 
 from ..facts.model import Call, Function, Name
 from ..graph.model import ProjectGraph
-from ..graph.resolve import RExternal, RFunc, RVar
+from ..graph.resolve import MayMatter, RExternal, RFunc, RVar
 
 # external callables whose result must be closed
 SESSION_CLASSES = frozenset(
@@ -106,7 +105,7 @@ def resource_kind(graph: ProjectGraph, module: str, fn: Function, callee: str, e
 
 
 def project_function(
-    graph: ProjectGraph, module: str, scope: str, callee: str, may_matter: Callable[[bytes], bool] | None = None
+    graph: ProjectGraph, module: str, scope: str, callee: str, may_matter: MayMatter | None = None
 ) -> tuple[str, Function] | None:
     """The project function a callee names (for "one call deep" analyses). With `may_matter`,
     a deferred module on the way is parsed only when its text passes that test."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..facts.text import looked_for
 from ..facts.model import Assign, Call, Function, Import, ModuleFacts, Name
 from ..graph.model import ProjectGraph
-from ..graph.resolve import RClass, RExternal, RVar, Target
+from ..graph.resolve import MayMatter, RClass, RExternal, RVar, Target
 from ._resources import CLIENT_CLASSES, CONNECT_FUNCTIONS, SESSION_CLASSES, SESSION_MAKERS, external_of
 from .base import Context, Finding, Rule
 
@@ -207,7 +208,7 @@ def local_binding(facts: ModuleFacts, frames: list[Frame], head: str) -> str | N
     return None
 
 
-def may_bind_call(graph: ProjectGraph, module: str, fn: Function, name: str) -> Callable[[bytes], bool]:
+def may_bind_call(graph: ProjectGraph, module: str, fn: Function, name: str) -> MayMatter:
     """May a module the pre-scan deferred hold the singleton `name` (or the name it was
     imported as) stands for? Only if some deferred module binds that name at module level to
     a call that could build one (`client = httpx.Client()`, `db = SessionLocal()`), as the
@@ -223,7 +224,7 @@ def may_bind_call(graph: ProjectGraph, module: str, fn: Function, name: str) -> 
             if imported is not None and imported.attr:
                 words.add(imported.attr)
     calls = resolver.deferred_calls if resolver is not None else {}
-    return lambda data: any(_may_build(callee) for w in words for callee in calls.get(w, ()))  # asked only then
+    return lambda data, wanted: any(_may_build(callee) for w in words.union(looked_for(name, wanted)) for callee in calls.get(w, ()))
 
 
 _BUILDER_WORDS = ("Service", "Repo", "DAO", "Dao", "Client", "client", "Session", "session", "Connection", "connect",
