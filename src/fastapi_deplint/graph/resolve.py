@@ -184,6 +184,18 @@ class Resolver:
         self.modules[name] = facts
         return True
 
+    def _take(self, name: str, wanted: str | None) -> bool:
+        """Load a deferred module (`_load`); in textual mode (`Resolver.textual`), one that is
+        itself the answer so far (`import pkg.sub`, `from pkg import sub`: no name wanted of it
+        yet) is taken unparsed instead: `_attribute` decides by its text once a name is."""
+        before = self.blocked
+        if self._load(name, wanted):
+            return True
+        if self.textual and not self.loading and wanted is None and before is None and self.blocked == (name, None):
+            self.blocked = None
+            return True
+        return False
+
     def _resolve_loaded(self, module: str, scope: str, dotted: str, textual: bool = False) -> tuple[Target, Blocked | None]:
         """`resolve` over the modules parsed so far, parsing nothing: (target, None), or (what
         it found, the deferred module that stood in the way) when the answer needs one. Lets a
@@ -267,6 +279,20 @@ class Resolver:
                     return True
         return False
 
+    def _pass_by(self, attr: str) -> tuple[Target] | None:
+        """Textual mode (`Resolver.textual`): the deferred package just blocked on, asked for
+        `attr`. When its text cannot bind `attr`, the answer as if it were parsed (its submodule
+        `attr`, or nothing), in a 1-tuple, the package left unparsed; otherwise None, with
+        `attr` noted as the name wanted of it."""
+        assert self.blocked is not None
+        package = self.blocked[0]
+        if may_bind(self._deferred_source(package), attr):
+            self.blocked = (package, attr)
+            return None
+        self.blocked = None
+        sub = self._find_module(f"{real_name(package)}.{attr}", package)
+        return (RModule(sub) if sub is not None else None,)
+
     def _parsed_path(self, name: str) -> str:
         facts = self.modules.get(name)
         return facts.path if facts is not None else ""
@@ -314,7 +340,7 @@ class Resolver:
         self.asked.add(name)
         if near is not None and name in self._twins():
             name = self._nearest(name, near)
-        if name in self.modules or (name in self.deferred and self._load(name, wanted)):
+        if name in self.modules or (name in self.deferred and self._take(name, wanted)):
             self._touched.add(name)
             return name
         if "." not in name:  # `import requests` must not land on a project file `api/requests.py`
@@ -327,7 +353,7 @@ class Resolver:
         if len(candidates) != 1:
             return None
         found = candidates[0]
-        if found in self.modules or (found in self.deferred and self._load(found, wanted)):
+        if found in self.modules or (found in self.deferred and self._take(found, wanted)):
             self._touched.add(found)
             return found
         return None
@@ -477,11 +503,9 @@ class Resolver:
         before = self.blocked
         found = self._find_module(module, near, attr)
         if found is None and before is None and self.textual and self.blocked is not None and self.blocked[1] == attr:
-            package = self.blocked[0]
-            if not may_bind(self._deferred_source(package), attr):  # as if parsed: no such name there
-                self.blocked = None
-                sub = self._find_module(f"{real_name(package)}.{attr}", package)
-                return RModule(sub) if sub is not None else None
+            passed = self._pass_by(attr)
+            if passed is not None:
+                return passed[0]
         if found is not None:
             seen: Seen = _seen if _seen is not None else set()
             if ("import", found, attr) in seen:  # an import cycle: nothing new down there
@@ -546,6 +570,13 @@ class Resolver:
                     return found
                 sub = self._find_module(f"{real_name(target.name)}.{attr}", target.name)
                 return RModule(sub) if sub is not None else None
+            if target.name in self.deferred and self.textual and not self.loading:  # taken unparsed (`_take`)
+                self._touched.add(target.name)
+                if self.blocked is not None:
+                    return None
+                self.blocked = (target.name, attr)
+                passed = self._pass_by(attr)
+                return passed[0] if passed is not None else None
             sub = self._find_module(f"{target.name}.{attr}", near)
             if sub is not None:
                 return RModule(sub)
