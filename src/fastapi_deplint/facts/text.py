@@ -60,11 +60,14 @@ def looked_for(dotted: str, wanted: str | None) -> tuple[str, ...]:
     return (last,) if wanted is None or wanted == last or "." in dotted else (last, wanted)
 
 
-_FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.MULTILINE)
-_PLAIN_IMPORT = re.compile(rb"^[ \t]*import[ \t]+([^\n]*)", re.MULTILINE)
-_IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]", re.MULTILINE)
+_FROM_HEAD = re.compile(rb"[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]*")
+_PLAIN_HEAD = re.compile(rb"[ \t]*import[ \t]+")
 _COMMENT = re.compile(rb"#[^\n]*")
 _STAR_IMPORT = re.compile(rb"import[ \t]+\*")  # (a pattern that starts with a literal is searched fast)
+_LONGEST_PREFIX = 512  # `from a.long.module.name ` before `import`: longer is no import statement
+# an import statement: the module of `from m import ...` (None for `import ...`), and the text
+# of its names (`a, b as x`, or the parenthesised list)
+Statement = tuple[bytes | None, bytes]
 
 
 @functools.lru_cache(maxsize=256)
@@ -73,8 +76,8 @@ def imported_names(data: bytes) -> dict[bytes, list[tuple[bytes, bytes | None]]]
     x` (binds `x` to `(m, a)`; `*` holds the star imports), (module, None) for `import a.b as
     x` (and `import a.b` binds `a` to `(a.b, None)`)."""
     table: dict[bytes, list[tuple[bytes, bytes | None]]] = {}
-    for match in _IMPORT_LINE.finditer(data):
-        for bound, source, there in _bindings(data, match.start()):
+    for statement in _import_statements(data):
+        for bound, source, there in _bindings(statement):
             table.setdefault(bound, []).append((source, there))
     return table
 
@@ -88,53 +91,61 @@ def may_bind(data: bytes, name: str) -> bool:
 def import_sources(data: bytes, name: str) -> list[tuple[str, str | None]]:
     """Where a module's text may import `name` from: (module as written, with its leading
     dots; the name it has there, None for a module), the star imports included. Only the
-    statements around the places that spell the name are read: this is asked of many large
+    statements that spell the name (or `*`) are taken apart: this is asked of many large
     modules, and taking all their imports apart cost more than the rest of the question."""
     word = name.encode()
+    if word not in data and _STAR_IMPORT.search(data) is None:
+        return []
     found: list[tuple[str, str | None]] = []
-    starts: set[int] = set()
-    at = data.find(word)
-    while at >= 0:
-        start = _import_statement(data, at)
-        if start is not None and start not in starts:
-            starts.add(start)
-            for bound, source, there in _bindings(data, start):
+    for statement in _import_statements(data):
+        if word in statement[1] or b"*" in statement[1]:
+            for bound, source, there in _bindings(statement):
                 if bound == word:
                     found.append((source.decode(), there.decode() if there is not None else None))
-        at = data.find(word, at + len(word))
-    if _STAR_IMPORT.search(data) is not None:
-        found += [(match.group(1).decode(), name) for match in _STAR_FROM.finditer(data)]
+                elif bound == b"*":
+                    found.append((source.decode(), name))
     return found
 
 
-_STAR_FROM = re.compile(rb"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+\*", re.MULTILINE)
+def _import_statements(data: bytes) -> Iterator[Statement]:
+    """Each import statement that starts a line (`from m import ...`, `import m`), found by
+    the literal `import` (a search for a literal is fast; one anchored at line starts is not),
+    in linear time even in a hostile file: the text before `import` on its line is looked at
+    only up to `_LONGEST_PREFIX` bytes, the search goes on after each statement, and a `(`
+    left open is noticed once."""
+    at = data.find(b"import")
+    unclosed_from = len(data) + 1  # no `)` at or after this offset
+    while at >= 0:
+        line = data.rfind(b"\n", max(0, at - _LONGEST_PREFIX), at) + 1
+        head = None
+        if line or at < _LONGEST_PREFIX:
+            head = (_FROM_HEAD if data[line:at].strip() else _PLAIN_HEAD).match(data, line)
+        if head is None or head.end(0) <= at:
+            at = data.find(b"import", at + 6)
+            continue
+        names_at = head.end(0)
+        close = data.find(b")", names_at) if data.startswith(b"(", names_at) and names_at < unclosed_from else -1
+        if close < 0:
+            if data.startswith(b"(", names_at):
+                unclosed_from = min(unclosed_from, names_at)
+            end = data.find(b"\n", names_at)
+            end = len(data) if end < 0 else end
+        else:
+            end = close + 1
+        yield (head.group(1) if head.re is _FROM_HEAD else None), data[names_at:end]
+        at = data.find(b"import", end)
 
 
-def _import_statement(data: bytes, at: int) -> int | None:
-    """The start of the import statement whose names span `at`, if any: on its first line
-    (`from m import a as x`), or inside its parentheses (`from m import (\n a,\n)`)."""
-    start = data.rfind(b"\n", 0, at) + 1
-    if data.find(b"import", start, at) >= 0:
-        return start
-    paren = data.rfind(b"(", 0, at)
-    if paren < 0 or data.find(b")", paren, at) >= 0:
-        return None
-    start = data.rfind(b"\n", 0, paren) + 1
-    return start if data[start:paren].rstrip().endswith(b"import") else None
-
-
-def _bindings(data: bytes, start: int) -> Iterator[tuple[bytes, bytes, bytes | None]]:
-    """(name bound, module, name imported or None) of the import statement at `start`."""
-    match = _FROM_IMPORT.match(data, start)
-    if match is not None:
-        for part in _COMMENT.sub(b"", match.group(2)).strip(b"()").split(b","):
+def _bindings(statement: Statement) -> Iterator[tuple[bytes, bytes, bytes | None]]:
+    """(name bound, module, name imported or None) of an import statement."""
+    module, names = statement
+    if module is not None:
+        for part in _COMMENT.sub(b"", names).strip(b"()").split(b","):
             words = part.split()
             if words:
-                yield words[-1], match.group(1), words[0]
+                yield words[-1], module, words[0]
         return
-    match = _PLAIN_IMPORT.match(data, start)
-    if match is not None:
-        for part in match.group(1).split(b"#", 1)[0].split(b","):
-            words = part.split()
-            if words:
-                yield (words[-1] if len(words) == 3 and words[1] == b"as" else words[0].split(b".", 1)[0]), words[0], None
+    for part in names.split(b"#", 1)[0].split(b","):
+        words = part.split()
+        if words:
+            yield (words[-1] if len(words) == 3 and words[1] == b"as" else words[0].split(b".", 1)[0]), words[0], None
