@@ -992,11 +992,14 @@ def resolved_function(
     graph: ProjectGraph, module: str, scope: Scope, callee: str, may_matter: MayMatter | None = None
 ) -> tuple[str, Function] | None:
     """The project function or method a call invokes: a plain name, a module attribute, a
-    method of a module-level instance, of `self`, or of a parameter typed with a project class.
-    With `may_matter`, a deferred module is parsed on the way only when its text passes it."""
+    method of a module-level instance, of `self`, of a parameter typed with a project class,
+    or of an instance made on the spot (`Repo(db).fetch()`). With `may_matter`, a deferred
+    module is parsed on the way only when its text passes it."""
     r = graph.resolver
-    if r is None or not callee or callee.startswith("?") or "()" in callee:
+    if r is None or not callee or callee.startswith("?"):
         return None
+    if "()" in callee:
+        return _method_of_new_instance(graph, module, scope, callee, may_matter)
     head, _, rest = callee.partition(".")
     if head in BUILTIN_NAMES and not bound_in_module(graph, module, scope.fn.qualname, head):
         return None
@@ -1026,6 +1029,32 @@ def resolved_function(
         fn = facts.functions.get(t.qualname) if facts is not None else None
         if fn is not None:
             return t.module, fn
+    return None
+
+
+def _method_of_new_instance(
+    graph: ProjectGraph, module: str, scope: Scope, callee: str, may_matter: MayMatter | None
+) -> tuple[str, Function] | None:
+    """`Repo(db).fetch()` (callee `Repo().fetch`): the method of the project class that the
+    call builds. Nothing for longer chains (`make().x.y()`: what `make` returns is unknown)."""
+    r = graph.resolver
+    assert r is not None
+    cls_name, _, method = callee.rpartition("().")
+
+    if not cls_name or "()" in cls_name or not method.isidentifier():
+        return None
+    if may_matter is not None:
+        t: Target = r.resolve_when(module, scope.fn.qualname, cls_name, may_matter)
+    else:
+        t = r.resolve(module, scope.fn.qualname, cls_name)
+    if not isinstance(t, RClass):
+        return None
+    found = r.class_attribute(t, method)
+    if isinstance(found, RFunc):
+        facts = graph.modules.get(found.module)
+        fn = facts.functions.get(found.qualname) if facts is not None else None
+        if fn is not None:
+            return found.module, fn
     return None
 
 

@@ -225,17 +225,18 @@ class BlockingCallInAsync(Rule):
             if found is not None:
                 name, module, inner = found
                 file = shown_path(graph.modules[module].path)
+                shown = call.callee.replace("()", "(...)")  # `Repo(db).fetch()`: callee `Repo().fetch`
                 checked.candidates.append(((target.file, call.loc[0], call.loc[1]), (module, name), len(findings)))
                 findings.append(
                     self.at(
                         target.file,
                         call.loc,
-                        f"`{call.callee}()` makes blocking call {inner.what} ({file}:{inner.loc[0]}) on the event loop of async "
+                        f"`{shown}()` makes blocking call {inner.what} ({file}:{inner.loc[0]}) on the event loop of async "
                         f"{target.role}; "
                         + (
                             "it runs on `with` entry/exit: make it an `@asynccontextmanager` doing async I/O"
                             if call.in_with
-                            else f"call it with `await run_in_threadpool({call.callee}, ...)`"
+                            else f"call it with `await run_in_threadpool({shown}, ...)`"
                         )
                         + self._or_def(graph, target),
                         symbol=fn.qualname,
@@ -267,7 +268,7 @@ class BlockingCallInAsync(Rule):
         checked: Checked,
         caller: Target,
     ) -> tuple[str, str, Blocking] | None:
-        """A sync project function called here that blocks: (its name, module, first blocking call)."""
+        """A sync project function called here that blocks: (its qualname, module, first blocking call)."""
         hit = _called(graph, scope, call)
         if hit is None:
             return None
@@ -301,7 +302,7 @@ class BlockingCallInAsync(Rule):
         blocking = kinds.direct(inner)
         if not blocking:
             return None
-        return helper.name, module, blocking[0]
+        return helper.qualname, module, blocking[0]  # (a method and a function may share a name)
 
     @staticmethod
     def _uses_params(helper: Function, scope: Scope) -> bool:
