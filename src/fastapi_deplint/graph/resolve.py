@@ -596,12 +596,33 @@ class Resolver:
                     return RAttr(callee, attr)
                 if isinstance(callee, RExternal):
                     return RExternal(f"{callee.dotted}().{attr}")
+                made = self._made_by(callee, hops + 1) if isinstance(callee, RFunc) else None
+                if made is not None:
+                    return RAttr(made, attr)
             if target.assign.annotation is not None and isinstance(target.assign.annotation, Name):
                 ann = self._resolve(target.module, target.scope, target.assign.annotation.dotted, hops + 1)
                 if isinstance(ann, RClass):
                     return RAttr(ann, attr)
             return None
         return None
+
+    def _made_by(self, func: RFunc, hops: int) -> RClass | None:
+        """The project class whose instance a plain function returns (`repo = make_repo()`):
+        the class its return annotation names, or that every `return` builds (`return
+        Repo(db)`). None for an async function or a generator, or when the returns differ."""
+        facts = self.modules.get(func.module)
+        fn = facts.functions.get(func.qualname) if facts is not None else None
+        if fn is None or fn.is_async or fn.is_generator or hops > MAX_HOPS:
+            return None
+        if isinstance(fn.returns_annotation, Name):
+            found = self._resolve(func.module, fn.parent, fn.returns_annotation.dotted, hops + 1)
+            return found if isinstance(found, RClass) else None
+        made = [
+            self._resolve(func.module, fn.qualname, value.func.dotted, hops + 1) if isinstance(value, Call) and isinstance(value.func, Name) else None
+            for value in fn.returns
+        ]
+        first = made[0] if made else None
+        return first if isinstance(first, RClass) and all(m == first for m in made) else None
 
     def _class_attribute(self, cls: RClass, attr: str, hops: int = 0) -> Target:
         for klass_ref in self._mro(cls):
