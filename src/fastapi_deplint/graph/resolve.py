@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..components import Components
-from ..facts.model import Assign, Call, Class, ModuleFacts, Name, Sub
+from ..facts.model import Assign, Call, Class, Lit, ModuleFacts, Name, Sub
 from ..facts.extract import resolve_relative
 from ..facts.text import import_sources, may_bind
 from ..source import read_source
@@ -609,7 +609,8 @@ class Resolver:
     def _made_by(self, func: RFunc, hops: int) -> RClass | None:
         """The project class whose instance a plain function returns (`repo = make_repo()`):
         the class its return annotation names, or that every `return` builds (`return
-        Repo(db)`). None for an async function or a generator, or when the returns differ."""
+        Repo(db)`; a `return None` aside: a method called on the value means it was not None).
+        None for an async function or a generator, or when the returns differ."""
         facts = self.modules.get(func.module)
         fn = facts.functions.get(func.qualname) if facts is not None else None
         if fn is None or fn.is_async or fn.is_generator or hops > MAX_HOPS:
@@ -620,6 +621,7 @@ class Resolver:
         made = [
             self._resolve(func.module, fn.qualname, value.func.dotted, hops + 1) if isinstance(value, Call) and isinstance(value.func, Name) else None
             for value in fn.returns
+            if not (isinstance(value, Lit) and value.value is None)
         ]
         first = made[0] if made else None
         return first if isinstance(first, RClass) and all(m == first for m in made) else None
