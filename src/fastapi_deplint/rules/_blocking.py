@@ -998,16 +998,24 @@ def resolved_function(
     r = graph.resolver
     if r is None or not callee or callee.startswith("?"):
         return None
-    if "()" in callee:
-        return _method_of_new_instance(graph, module, scope, callee, may_matter)
+
+    def resolve(dotted: str) -> Target:
+        if may_matter is not None:
+            return r.resolve_when(module, scope.fn.qualname, dotted, may_matter)
+        return r.resolve(module, scope.fn.qualname, dotted)
+
+    made, built, method = callee.rpartition("().")
+    if "()" in made or (built and not method.isidentifier()) or (not built and "()" in callee):
+        return None  # longer chains (`make().x.y()`): what `make` returns is not known here
     head, _, rest = callee.partition(".")
-    if head in BUILTIN_NAMES and not bound_in_module(graph, module, scope.fn.qualname, head):
+    if built:  # `Repo(db).fetch()`, callee `Repo().fetch`: the method of the class built
+        built_by = resolve(made)
+        t: Target = r.class_attribute(built_by, method) if isinstance(built_by, RClass) else None
+    elif head in BUILTIN_NAMES and not bound_in_module(graph, module, scope.fn.qualname, head):
         return None
-    if may_matter is not None:
-        t: Target = r.resolve_when(module, scope.fn.qualname, callee, may_matter)
     else:
-        t = r.resolve(module, scope.fn.qualname, callee)
-    if t is None and rest and "." not in rest:
+        t = resolve(callee)
+    if t is None and rest and "." not in rest and not built:
         cls: RClass | None = None
         if head == "self" and scope.fn.class_name is not None and scope.fn.params and scope.fn.params[0].name == "self":
             owner = r.modules[module].classes.get(scope.fn.parent) if module in r.modules else None
@@ -1029,32 +1037,6 @@ def resolved_function(
         fn = facts.functions.get(t.qualname) if facts is not None else None
         if fn is not None:
             return t.module, fn
-    return None
-
-
-def _method_of_new_instance(
-    graph: ProjectGraph, module: str, scope: Scope, callee: str, may_matter: MayMatter | None
-) -> tuple[str, Function] | None:
-    """`Repo(db).fetch()` (callee `Repo().fetch`): the method of the project class that the
-    call builds. Nothing for longer chains (`make().x.y()`: what `make` returns is unknown)."""
-    r = graph.resolver
-    assert r is not None
-    cls_name, _, method = callee.rpartition("().")
-
-    if not cls_name or "()" in cls_name or not method.isidentifier():
-        return None
-    if may_matter is not None:
-        t: Target = r.resolve_when(module, scope.fn.qualname, cls_name, may_matter)
-    else:
-        t = r.resolve(module, scope.fn.qualname, cls_name)
-    if not isinstance(t, RClass):
-        return None
-    found = r.class_attribute(t, method)
-    if isinstance(found, RFunc):
-        facts = graph.modules.get(found.module)
-        fn = facts.functions.get(found.qualname) if facts is not None else None
-        if fn is not None:
-            return found.module, fn
     return None
 
 
