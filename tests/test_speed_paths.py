@@ -513,6 +513,29 @@ def test_files_that_come_and_go_reuse_or_re_run_what_they_can_change(tmp_path: P
     assert change(app / "conftest.py", None) == []  # the tree of two runs ago: its own entry
 
 
+def test_a_module_a_re_export_names_is_looked_up_for_files_that_come_later(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Resolver._hands_on` follows a skipped module's re-export by text to the module it
+    names; that name counts as looked up, so the file that brings it later re-runs the
+    project (it was taken for unrelated, and the warm run kept "All checks passed")."""
+    root = tmp_path / "proj"
+    (root / "app").mkdir(parents=True)
+    (root / "helpers_pkg").mkdir()
+    for empty in ("pyproject.toml", "app/__init__.py", "helpers_pkg/__init__.py"):
+        (root / empty).write_text("")
+    (root / "facade.py").write_text("from helpers_pkg.impl import pause as nap\n")
+    (root / "app" / "main.py").write_text(
+        "from fastapi import FastAPI\nfrom facade import nap\n\napp = FastAPI()\n\n\n@app.get('/')\nasync def root():\n    nap()\n"
+    )
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("FASTAPI_DEPLINT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("FASTAPI_DEPLINT_NO_CACHE", raising=False)
+    run = recording_runs(monkeypatch, lambda done: "part")
+    assert run(".")[0] == ["whole"]
+    (root / "helpers_pkg" / "impl.py").write_text("import time\n\n\ndef pause():\n    time.sleep(1)\n")
+    how, report = run(".")
+    assert how == ["whole"] and "main.py:9:5: FDL302" in report
+
+
 def test_a_forked_child_s_reads_count_as_the_run_s(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rules that run in a forked child read files too; the parent must know about them."""
     import fastapi_deplint.rules_parallel as rules_parallel

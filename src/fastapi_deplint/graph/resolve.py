@@ -299,7 +299,9 @@ class Resolver:
 
     def _known_module(self, name: str) -> str | None:
         """The key of a project module, parsed or deferred, by its name (or a unique tail of
-        it, see `_find_module`), parsing nothing."""
+        it, see `_find_module`), parsing nothing. The name counts as asked (`asked`): a file
+        that comes with it later may change the answer."""
+        self.asked.add(name)
         if name in self.modules or name in self.deferred:
             return name
         if self._suffix_index is None:
