@@ -598,9 +598,12 @@ class Resolver:
                     return RAttr(callee, attr)
                 if isinstance(callee, RExternal):
                     return RExternal(f"{callee.dotted}().{attr}")
-                made = self._made_by(callee, hops + 1) if isinstance(callee, RFunc) else None
-                if made is not None:
-                    return RAttr(made, attr)
+                if isinstance(callee, RFunc):
+                    holder = value.func.dotted.rpartition(".")[0]  # `Repo.create()`: `cls` is Repo
+                    owner = self._resolve(target.module, target.scope, holder, hops + 1) if holder else None
+                    made = self._made_by(callee, owner if isinstance(owner, RClass) else None, hops + 1)
+                    if made is not None:
+                        return RAttr(made, attr)
             if target.assign.annotation is not None and isinstance(target.assign.annotation, Name):
                 ann = self._resolve(target.module, target.scope, target.assign.annotation.dotted, hops + 1)
                 if isinstance(ann, RClass):
@@ -608,11 +611,12 @@ class Resolver:
             return None
         return None
 
-    def _made_by(self, func: RFunc, hops: int) -> RClass | None:
+    def _made_by(self, func: RFunc, owner: RClass | None, hops: int) -> RClass | None:
         """The project class whose instance a plain function returns (`repo = make_repo()`):
         the class its return annotation names, or that every `return` builds (`return
         Repo(db)`; a `return None` aside: a method called on the value means it was not None).
-        None for an async function or a generator, or when the returns differ."""
+        `owner`: the class a classmethod was called on, which `return cls(...)` builds. None
+        for an async function or a generator, or when the returns differ."""
         facts = self.modules.get(func.module)
         fn = facts.functions.get(func.qualname) if facts is not None else None
         if fn is None or fn.is_async or fn.is_generator or hops > MAX_HOPS:
@@ -620,11 +624,16 @@ class Resolver:
         if isinstance(fn.returns_annotation, Name):
             found = self._resolve(func.module, fn.parent, fn.returns_annotation.dotted, hops + 1)
             return found if isinstance(found, RClass) else None
-        made = [
-            self._resolve(func.module, fn.qualname, value.func.dotted, hops + 1) if isinstance(value, Call) and isinstance(value.func, Name) else None
-            for value in fn.returns
-            if not (isinstance(value, Lit) and value.value is None)
-        ]
+        cls_param = fn.params[0].name if fn.class_name is not None and fn.params else None
+
+        def built(value: object) -> Target:
+            if not (isinstance(value, Call) and isinstance(value.func, Name)):
+                return None
+            if value.func.dotted == cls_param == "cls":
+                return owner
+            return self._resolve(func.module, fn.qualname, value.func.dotted, hops + 1)
+
+        made = [built(value) for value in fn.returns if not (isinstance(value, Lit) and value.value is None)]
         first = made[0] if made else None
         return first if isinstance(first, RClass) and all(m == first for m in made) else None
 
