@@ -615,7 +615,8 @@ class Resolver:
         """The project class whose instance a plain function returns (`repo = make_repo()`):
         the class its return annotation names, or that every `return` builds (`return
         Repo(db)`; a `return None` aside: a method called on the value means it was not None).
-        `owner`: the class a classmethod was called on, which `return cls(...)` builds. None
+        `owner`: the class a classmethod was called on, which `return cls(...)` (or `-> Self`)
+        builds. None
         for an async function or a generator, or when the returns differ."""
         facts = self.modules.get(func.module)
         fn = facts.functions.get(func.qualname) if facts is not None else None
@@ -623,6 +624,8 @@ class Resolver:
             return None
         if isinstance(fn.returns_annotation, Name):
             found = self._resolve(func.module, fn.parent, fn.returns_annotation.dotted, hops + 1)
+            if isinstance(found, RExternal) and found.dotted in ("typing.Self", "typing_extensions.Self"):
+                return owner if owner is not None else (RClass(func.module, fn.parent) if fn.class_name is not None else None)
             return found if isinstance(found, RClass) else None
         cls_param = fn.params[0].name if fn.class_name is not None and fn.params else None
 
