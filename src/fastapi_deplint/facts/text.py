@@ -101,21 +101,13 @@ def may_bind(data: bytes, name: str) -> bool:
 
 def import_sources(data: bytes, name: str) -> list[tuple[str, str | None]]:
     """Where a module's text may import `name` from: (module as written, with its leading
-    dots; the name it has there, None for a module), the star imports included. Only the
-    statements that spell the name (or `*`) are taken apart: this is asked of many large
-    modules, and taking all their imports apart cost more than the rest of the question."""
+    dots; the name it has there, None for a module), the star imports included."""
     word = name.encode()
     if word not in data and _STAR_IMPORT.search(data) is None:
         return []
-    found: list[tuple[str, str | None]] = []
-    for statement in _import_statements(data):
-        if word in statement[1] or b"*" in statement[1]:
-            for bound, source, there in _bindings(statement):
-                if bound == word:
-                    found.append((source.decode(), there.decode() if there is not None else None))
-                elif bound == b"*":
-                    found.append((source.decode(), name))
-    return found
+    table = imported_names(data)
+    found = [(m.decode(), a.decode() if a is not None else None) for m, a in table.get(word, ())]
+    return found + [(m.decode(), name) for m, _ in table.get(b"*", ())]
 
 
 def _import_statements(data: bytes) -> Iterator[Statement]:
