@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,8 @@ from fastapi_deplint.cli import main
 from fastapi_deplint.facts.text import function_texts, import_sources, imported_names
 from fastapi_deplint.project import build_project, gc_paused
 from fastapi_deplint import source
-from fastapi_deplint.rules._blocking import ASESSION, _may_block, _plain_class_only
+from fastapi_deplint.graph.resolve import Resolver
+from fastapi_deplint.rules._blocking import ASESSION, _may_block, _plain_class_only, may_block, project_maker
 from fastapi_deplint.source import is_relevant
 from fixture_harness import actual, fixture_dirs
 
@@ -241,6 +242,16 @@ def test_deferring_modules_finds_what_parsing_every_module_finds(root: Path, mon
     assert actual(root) == deferred
 
 
+class _Project:
+    """A resolver's view of which absolute module names are the project's."""
+
+    def __init__(self, *modules: str) -> None:
+        self.modules = set(modules)
+
+    def may_be_module(self, name: str) -> bool:
+        return name in self.modules
+
+
 @pytest.mark.parametrize(
     ("text", "name", "verdict"),
     [
@@ -257,11 +268,41 @@ def test_deferring_modules_finds_what_parsing_every_module_finds(root: Path, mon
         # ... unless its result is used further, or the call is not the whole of the `await`
         (b"from .db import get_session\nasync def f():\n    s = get_session()\n    await s.execute(q).first()\n", "f", True),
         (b"from .db import get_session\nasync def f():\n    s = get_session()\n    await g(s.execute(q))\n", "f", True),
+        # a bare call blocks when the name is imported from the library where it blocks
+        (b"from time import sleep\ndef f():\n    sleep(1)\n", "f", True),
+        (b"from requests import get as fetch\ndef f(u):\n    return fetch(u)\n", "f", True),  # renamed
+        (b"from requests import *\ndef f(u):\n    return get(u)\n", "f", True),
+        # ... not when another library's name is called (`sqlalchemy.delete`, beside `requests`)
+        (b"import requests\nfrom sqlalchemy import delete\ndef f(db):\n    db.run(delete(X))\n", "f", "kinds"),
+        (b"from requests import get\ndef f(d):\n    return d.get(1), target(2), forget(3)\n", "f", "kinds"),
     ],
 )
 def test_may_block_names_the_kinds_a_helper_needs_to_block(text: bytes, name: str, verdict: object) -> None:
-    got = _may_block(text, name)
-    assert got is True if verdict is True else isinstance(got, frozenset) and ASESSION not in got
+    if verdict is True:  # (a relative import is the project's)
+        assert may_block(name, lambda: frozenset(), project_maker(cast(Resolver, _Project())))(text, None) is True
+    else:
+        got = _may_block(text, name)
+        assert got is not True and ASESSION not in got[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "blocks"),
+    [
+        # the receiver comes from a project function: its kind is known once parsed
+        (b"from .db import make\ndef f():\n    c = make()\n    c.get(1)\n", True),
+        (b"from app.db import make\ndef f():\n    c = make()\n    c.get(1)\n", True),
+        (b"import app.db\ndef f():\n    c = app.db.make()\n    c.get(1)\n", True),
+        (b"from app import db\ndef f():\n    c = db.make()\n    c.get(1)\n", True),  # a submodule
+        (b"from redis import from_url\ndef f():\n    c = from_url(u)\n    c.get(1)\n", True),  # a library's maker
+        # ... from a library's function that makes no blocking kind: no need to parse
+        (b"from copy import deepcopy\ndef f(d):\n    c = deepcopy(d)\n    c.get(1)\n", False),
+        (b"import json\ndef f(s):\n    c = json.loads(s)\n    c.get(1)\n", False),
+        (b"from types import MappingProxyType\ndef f(d):\n    c = MappingProxyType(d)\n    c.get(1)\n", False),
+    ],
+)
+def test_a_receiver_made_by_a_library_function_blocks_only_when_the_library_makes_a_kind(text: bytes, blocks: bool) -> None:
+    test = may_block("f", lambda: frozenset(), project_maker(cast(Resolver, _Project("app", "app.db"))))
+    assert test(text, None) is blocks
 
 
 @pytest.mark.parametrize(

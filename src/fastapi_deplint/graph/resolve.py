@@ -309,6 +309,20 @@ class Resolver:
         candidates = self._suffix_index.get(name, []) if "." in name else []
         return candidates[0] if len(candidates) == 1 else None
 
+    def may_be_module(self, name: str) -> bool:
+        """Might an absolute import of `name` land on a project module (as `_find_module` would
+        find it)? Parses nothing; the name counts as asked (`asked`)."""
+        if name.split(".", 1)[0] in ALWAYS_EXTERNAL:
+            return False
+        self.asked.add(name)
+        if name in self.modules or name in self.deferred or name in self._twins():
+            return True
+        if "." not in name:
+            return False
+        if self._suffix_index is None:
+            self._suffix_index = self._build_suffix_index()
+        return bool(self._suffix_index.get(name))
+
     def _deferred_source(self, name: str) -> bytes:
         """The bytes of a deferred module, or of a parsed one (empty when unreadable), read once."""
         self._touched.add(name)

@@ -17,15 +17,16 @@ import ast
 import builtins
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from ..facts import detail
 from ..facts.expr import to_x
 from ..facts.text import function_texts, imported_names, looked_for
 from ..facts.model import Assign, Call, CallSite, Function, Loc, Name, Opaque, Sub, X
-from ..graph.model import Node, ProjectGraph
-from ..graph.resolve import MayMatter, RAttr, RClass, RExternal, RFunc, RModule, RParam, RVar, Target
+from ..graph.model import Edge, Node, ProjectGraph
+from ..graph.resolve import MayMatter, RAttr, RClass, RExternal, RFunc, RModule, RParam, Resolver, RVar, Target
 
 MAX_DEPTH = 10
 
@@ -249,13 +250,52 @@ class Blocking:
     group: str  # calls with the same key in one function are reported once
 
 
+class ParamKinds(Mapping[str, str]):
+    """Parameter name -> kind, each kind worked out the first time it is asked for.
+
+    Most never are: a parameter's kind matters only when a method that may block is called on
+    it, or when it is handed to a helper. Working one out resolves its annotation and its
+    dependency, which may parse a module the pre-scan skipped (the annotation's class, often
+    a pydantic model in a large `types.py`). Worked out eagerly, FDL302 on the benchmark
+    corpus spent about 0.8 s of its 3.3 s (wall, two processes) on kinds it never used."""
+
+    __slots__ = ("_known", "_pending")
+
+    def __init__(self, known: Mapping[str, str] | None = None, pending: Mapping[str, Callable[[], str | None]] | None = None) -> None:
+        self._known: dict[str, str | None] = dict(known or {})
+        self._pending: dict[str, Callable[[], str | None]] = dict(pending or {})
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._known:
+            work = self._pending.pop(name, None)
+            self._known[name] = work() if work is not None else None
+        kind = self._known[name]
+        if kind is None:
+            raise KeyError(name)
+        return kind
+
+    def __iter__(self) -> Iterator[str]:
+        for name in list(self._pending):
+            self.get(name)
+        return iter([name for name, kind in self._known.items() if kind is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def update(self, known: Mapping[str, str]) -> None:
+        """Set these kinds (a caller's, for the parameters it hands over), over any declared."""
+        for name, kind in known.items():
+            self._pending.pop(name, None)
+            self._known[name] = kind
+
+
 @dataclass(slots=True)
 class Scope:
     """A function being examined, with what is known about its parameters."""
 
     module: str
     fn: Function
-    params: dict[str, str]  # parameter name -> kind
+    params: ParamKinds
 
 
 class Kinds:
@@ -303,7 +343,7 @@ class Kinds:
         return None
 
     # -- values -------------------------------------------------------------------------------
-    def expr_kind(self, module: str, scope: str, x: X | None, params: dict[str, str] | None = None, depth: int = 0) -> str | None:
+    def expr_kind(self, module: str, scope: str, x: X | None, params: Mapping[str, str] | None = None, depth: int = 0) -> str | None:
         """The kind of the value `x` evaluates to in `scope` (a function qualname or "")."""
         if x is None or self.r is None or depth > MAX_DEPTH:
             return None
@@ -313,7 +353,7 @@ class Kinds:
             return self.call_kind(module, scope, x, params or {}, depth)
         return None
 
-    def name_kind(self, module: str, scope: str, dotted: str, params: dict[str, str], depth: int = 0) -> str | None:
+    def name_kind(self, module: str, scope: str, dotted: str, params: Mapping[str, str], depth: int = 0) -> str | None:
         assert self.r is not None
         head, _, rest = dotted.partition(".")
         t = self.r.lookup(module, scope, head)
@@ -433,7 +473,7 @@ class Kinds:
         line = var.assign.loc[0]
         return fn is not None and any(c.in_with and c.loc[0] == line for c in fn.calls)
 
-    def call_kind(self, module: str, scope: str, call: Call, params: dict[str, str], depth: int) -> str | None:
+    def call_kind(self, module: str, scope: str, call: Call, params: Mapping[str, str], depth: int) -> str | None:
         assert self.r is not None and isinstance(call.func, Name)
         dotted = call.func.dotted
         if "." in dotted:
@@ -661,21 +701,20 @@ class Kinds:
                 found.append(b)
         return found
 
-    def param_kinds(self, module: str, fn: Function, node: Node | None) -> dict[str, str]:
-        """Kinds of a function's parameters: from the providing dependency, else the annotation."""
-        kinds: dict[str, str] = {}
+    def param_kinds(self, module: str, fn: Function, node: Node | None) -> ParamKinds:
+        """Kinds of a function's parameters (each worked out when asked for, see `ParamKinds`):
+        from the providing dependency, else the annotation."""
         edges = {e.param: e for e in node.edges if e.param} if node is not None else {}
-        for p in fn.params:
-            declared = self.type_kind(module, fn.parent, p.annotation)
-            kind: str | None = None
-            edge = edges.get(p.name)
-            if edge is not None and declared not in ASYNC_KINDS:  # an explicit async type is believed
-                target = self.graph.nodes.get(edge.target)
-                kind = self.node_kind(target) if target is not None else None
-            kind = kind or declared
+        return ParamKinds(pending={p.name: functools.partial(self._param_kind, module, fn, p.annotation, edges.get(p.name)) for p in fn.params})
+
+    def _param_kind(self, module: str, fn: Function, annotation: X | None, edge: Edge | None) -> str | None:
+        declared = self.type_kind(module, fn.parent, annotation)
+        if edge is not None and declared not in ASYNC_KINDS:  # an explicit async type is believed
+            target = self.graph.nodes.get(edge.target)
+            kind = self.node_kind(target) if target is not None else None
             if kind is not None:
-                kinds[p.name] = kind
-        return kinds
+                return kind
+        return declared
 
 
 MAX_CONTINUATION = 12
@@ -736,12 +775,8 @@ def _alternatives(words: set[str]) -> bytes:
 
 
 _BLOCKING_DOTTED = {d for d in (*BLOCKING_CALLS, *CALL_KINDS) if not d.startswith("builtins.") and "()" not in d}
-_LIBRARIES = {d.split(".", 1)[0] for d in _BLOCKING_DOTTED}
 # a blocking function or constructor called by its dotted name (`requests.get(`, `time.sleep(`)
 _STRONG = re.compile(rb"\b(?:%s)\s*\(" % _alternatives(_BLOCKING_DOTTED | set(FILE_OPENERS)))
-# ... or by its bare name, imported from its library (`from time import sleep`)
-_BARE = re.compile(rb"(?<![\w.])(?:%s)\s*\(" % _alternatives({d.rsplit(".", 1)[-1] for d in _BLOCKING_DOTTED}))
-_FROM_LIBRARY = re.compile(rb"^[ \t]*from[ \t]+(?:%s)\b" % _alternatives(_LIBRARIES), re.MULTILINE)
 _CONSTRUCTORS = {d.rsplit(".", 1)[-1] for d in (*CALL_KINDS, *TYPE_KINDS)} | set(FILE_OPENERS)
 # a method that blocks on a value of a blocking kind (`.query(`, `.commit(`, `.read_text(`)
 _KIND_METHOD = re.compile(rb"\.(%s)\s*\(" % _alternatives({m for m in KIND_METHODS if m.isidentifier()}))
@@ -781,31 +816,60 @@ _CALL_WORD = re.compile(rb"\b(%s)\s*\(" % _alternatives({w.decode() for w in _WO
 _SOURCES = _sources()
 
 
-def may_block(callee: str, passed: Callable[[], frozenset[str]]) -> MayMatter:
+def may_block(callee: str, passed: Callable[[], frozenset[str]], maker: Callable[[Source], bool]) -> MayMatter:
     """Test of a module's text: may the function `callee` names make a blocking call? It may
     when its text calls a blocking function or constructor, or a method that blocks on a value
     of some kind (`.query(` on a session) where its text can hold a value of that kind: one it
     types or builds (`db: Session`, `Path(...)`), a module-level value (`client = Redis(...)`),
-    or one the caller hands it (`passed`: the kinds of the call's arguments, asked only then).
-    `AsyncSession` and `.get(` on a dict are no reason to parse a module."""
+    one a call of a project function or a kind's maker gives (`maker`: is what this import
+    names one?), or one the caller hands it (`passed`: the kinds of the call's arguments,
+    asked only then). `AsyncSession` and `.get(` on a dict are no reason to parse a module."""
     def test(data: bytes, wanted: str | None) -> bool:
         kinds: frozenset[str] = frozenset()
+        makers: frozenset[Source] = frozenset()
         for verdict in (_may_block(data, n) for n in looked_for(callee, wanted)):
             if verdict is True:
                 return True
-            if verdict is not False:
-                kinds |= verdict
-        return not kinds.isdisjoint(passed())
+            kinds |= verdict[0]
+            makers |= verdict[1]
+        return any(maker(source) for source in makers) or not kinds.isdisjoint(passed())
 
     return test
 
 
+def project_maker(r: Resolver | None) -> Callable[[Source], bool]:
+    """Does an import name what may make a value of a blocking kind: a project module's
+    function (its kind is known once parsed), or a library's maker (`redis.from_url`)? Not
+    another library's (`json.loads`, `copy.deepcopy`, `types.MappingProxyType`): its value's
+    kind is known without parsing, and it is none (FDL302 parsed 21 modules of the benchmark
+    corpus for those)."""
+    def test(source: Source) -> bool:
+        written, original = source[0].decode("ascii", "replace"), source[1]
+        if r is None or written.startswith("."):
+            return True
+        dotted = f"{written}.{original.decode('ascii', 'replace')}" if original is not None else written
+        if dotted in CALL_KINDS or dotted in TYPE_KINDS or r.may_be_module(written) or r.may_be_module(dotted):
+            return True
+        return original is None and r.may_be_module(written.split(".", 1)[0])  # `import a.b` binds `a`
+
+    return test
+
+
+# an import a name is bound by: (the module as written, the name imported; None for `import m`)
+Source = tuple[bytes, bytes | None]
+# what more a function needs to block: a kind of an argument the caller hands it, or a call of
+# an imported maker that may give a value of a blocking kind (see `project_maker`)
+Needs = tuple[frozenset[str], frozenset[Source]]
+
+
 @functools.lru_cache(maxsize=4096)  # one helper is called from many routes
-def _may_block(data: bytes, name: str) -> bool | frozenset[str]:
-    """True, False, or the kinds an argument must have for the function to block."""
+def _may_block(data: bytes, name: str) -> Literal[True] | Needs:
+    """True, or what more the function needs to block (nothing when it cannot: no such
+    function here, a class, a re-export)."""
     wanted: set[str] = set()
+    makers: set[Source] = set()
     for text in function_texts(data, name):
-        if _STRONG.search(text) or (_BARE.search(text) and _FROM_LIBRARY.search(data)):
+        if _STRONG.search(text) or _calls_any(text, _blocking_imports(data)):
             return True
         methods = {m.group(1).decode() for m in _KIND_METHOD.finditer(text) if not _awaited(text, m.start())}
         if not methods:
@@ -815,10 +879,48 @@ def _may_block(data: bytes, name: str) -> bool | frozenset[str]:
             continue
         if _makes_any(sources, (*_TYPE_WORD.findall(text), *_CALL_WORD.findall(text))) or _makes_any(sources, _global_values(data)):
             return True
-        if _receiver_from_call(text, data, methods):
+        made = _receiver_from_call(text, data, methods)
+        if made is True:
             return True  # `db = SessionLocal()` then `db.commit()`: the kind is known once parsed
+        if made:
+            makers |= made
         wanted |= sources
-    return frozenset(wanted)  # empty: no such function here (a class, a re-export), or it cannot block
+    return frozenset(wanted), frozenset(makers)
+
+
+@functools.lru_cache(maxsize=256)
+def _blocking_imports(data: bytes) -> frozenset[bytes]:
+    """The names a module binds to blocking library functions or constructors by importing
+    them (`from time import sleep`, `from requests import get as fetch`, a star import of
+    `requests`): a bare call of one of them blocks. Only those: `delete(` is `sqlalchemy`'s
+    in most modules that import from `requests` too (a bare `get(`, `run(` or `delete(` in a
+    module importing anything from a blocking library had parsed 28 modules of the benchmark
+    corpus for no finding)."""
+    found: set[bytes] = set()
+    for bound, sources in imported_names(data).items():
+        for module, original in sources:
+            if bound == b"*":
+                prefix = module.decode("ascii", "replace") + "."
+                found |= {d[len(prefix) :].encode() for d in _BLOCKING_DOTTED if d.startswith(prefix) and "." not in d[len(prefix) :]}
+            elif original is not None and f"{module.decode('ascii', 'replace')}.{original.decode('ascii', 'replace')}" in _BLOCKING_DOTTED:
+                found.add(bound)
+    return frozenset(found)
+
+
+def _calls_any(text: bytes, names: frozenset[bytes]) -> bool:
+    """Does `text` call one of `names` bare (`sleep(1)`, not `x.sleep(1)` nor `nosleep(1)`)?"""
+    for name in names:
+        at = text.find(name)
+        while at >= 0:
+            end = at + len(name)
+            before = text[at - 1 : at] if at else b" "
+            if not (before.isalnum() or before in b"_.") and _OPEN_CALL.match(text, end):
+                return True
+            at = text.find(name, end)
+    return False
+
+
+_OPEN_CALL = re.compile(rb"\s*\(")
 
 
 def _awaited(text: bytes, dot: int) -> bool:
@@ -867,11 +969,13 @@ _ASSIGNED = re.compile(rb"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", re.MU
 _MODULE_ASSIGNED = re.compile(rb"^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
 
 
-def _receiver_from_call(text: bytes, data: bytes, methods: set[str]) -> bool:
+def _receiver_from_call(text: bytes, data: bytes, methods: set[str]) -> bool | frozenset[Source]:
     """Is a blocking-method receiver a local bound from a call of a module-level name
-    (`db = SessionLocal()` with `SessionLocal` imported, `with make_client() as c`)? Its kind
-    then rests on what that callee gives. Calls on other locals (`data = resp.json()`) and on
-    builtins give no kind."""
+    (`db = SessionLocal()`, `with make_client() as c`)? Its kind then rests on what that
+    callee gives: True when the name is assigned in the module, else the imports that bind
+    it (`from .db import SessionLocal`), for the caller to tell a project's function from a
+    library's (`project_maker`). Calls on other locals (`data = resp.json()`) and on builtins
+    give no kind."""
     receivers = {
         m.group(1) for m in _RECEIVER.finditer(text) if m.group(2).decode() in methods and not _awaited(text, m.end(1))
     } - {b"self", b"cls"}
@@ -884,8 +988,15 @@ def _receiver_from_call(text: bytes, data: bytes, methods: set[str]) -> bool:
     if not heads:
         return False
     local = set(_ASSIGNED.findall(text.split(b"\n", 1)[-1]))  # assigned in the body
-    module_level = imported_names(data).keys() | _module_names(data)
-    return any(h.decode() not in BUILTIN_NAMES and h not in local and h in module_level for h in heads)
+    imported, assigned = imported_names(data), _module_names(data)
+    sources: set[Source] = set()
+    for head in heads:
+        if head.decode() in BUILTIN_NAMES or head in local:
+            continue
+        if head in assigned:
+            return True
+        sources.update(imported.get(head, ()))
+    return frozenset(sources)
 
 
 @functools.lru_cache(maxsize=256)

@@ -16,9 +16,11 @@ from ._blocking import (
     TRANSPARENT_DECORATORS,
     Blocking,
     Kinds,
+    ParamKinds,
     Scope,
     decorator_names,
     may_block,
+    project_maker,
     resolved_function,
 )
 from .base import Context, Finding, Rule, Shard, shown_path
@@ -279,9 +281,10 @@ class BlockingCallInAsync(Rule):
             self._add_helper(graph, kinds, scope, call, module, helper, caller, targets, proposed, checked)
             return None
         inner = Scope(module, helper, kinds.param_kinds(module, helper, None))
-        if self._uses_params(helper, inner):
-            inner.params.update(self._mapped(kinds, scope, call, helper))
-        key = (module, helper.qualname, call.in_with, frozenset(inner.params.items()))
+        mapped = self._mapped(kinds, scope, call, helper) if self._uses_params(helper, inner) else {}
+        inner.params.update(mapped)
+        # (the kinds declared in the helper follow from the helper: only the caller's vary)
+        key = (module, helper.qualname, call.in_with, frozenset(mapped.items()))
         if key not in self._verdicts:  # a helper shared by many routes is judged once
             self._verdicts[key] = self._judge_helper(graph, kinds, call, module, helper, inner)
         return self._verdicts[key]
@@ -307,10 +310,10 @@ class BlockingCallInAsync(Rule):
     @staticmethod
     def _uses_params(helper: Function, scope: Scope) -> bool:
         """Does the helper call a possibly blocking method on a parameter of unknown kind?"""
-        names = {p.name for p in helper.params} - set(scope.params)
+        names = {p.name for p in helper.params}
         for c in helper.calls:
             head, _, rest = c.callee.partition(".")
-            if head in names and rest and rest.rpartition(".")[2] in KIND_METHODS:
+            if head in names and rest and rest.rpartition(".")[2] in KIND_METHODS and head not in scope.params:
                 return True
         return False
 
@@ -382,7 +385,7 @@ class BlockingCallInAsync(Rule):
             None,
             f"function `{helper.name}` (awaited by {caller.role})",
             "helper",
-            self._mapped(kinds, scope, call, helper) if self._uses_params(helper, Scope(module, helper, {})) else {},
+            self._mapped(kinds, scope, call, helper) if self._uses_params(helper, Scope(module, helper, ParamKinds())) else {},
         )
         checked.helpers.append(key)
 
@@ -438,7 +441,8 @@ def _scope(kinds: Kinds, target: Target) -> Scope:
 def _called(graph: ProjectGraph, scope: Scope, call: CallSite) -> tuple[str, Function] | None:
     """The project function a call in `scope` invokes, parsing a skipped module on the way only
     when its text may block (the one resolution behind proposals and helpers)."""
-    return resolved_function(graph, scope.module, scope, call.callee, may_block(call.callee, _passed(scope, call)))
+    test = may_block(call.callee, _passed(scope, call), project_maker(graph.resolver))
+    return resolved_function(graph, scope.module, scope, call.callee, test)
 
 
 def _passed(scope: Scope, call: CallSite) -> Callable[[], frozenset[str]]:
