@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from fastapi_deplint.cli import main
-from fastapi_deplint.facts.text import function_texts, import_sources, imported_names
+from fastapi_deplint.facts.text import function_texts, import_sources, imported_names, may_bind
 from fastapi_deplint.project import build_project, gc_paused
 from fastapi_deplint import source
 from fastapi_deplint.graph.resolve import Resolver
@@ -240,6 +240,22 @@ def test_deferring_modules_finds_what_parsing_every_module_finds(root: Path, mon
     deferred = actual(root)
     monkeypatch.setattr(source, "is_relevant", lambda data: True)
     assert actual(root) == deferred
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "binds"),
+    [
+        (b"from .impl import label\n", "impl", False),  # spelled, but `impl` is left to the submodule
+        (b"from .impl import label\nimpl = None\n", "impl", True),
+        (b"from . import impl\n", "impl", True),
+        (b"import pkg.impl as impl\n", "impl", True),
+        (b"def impl():\n    pass\n", "impl", True),
+        (b"from .impl import *\n", "other", True),
+        (b"x = 1\n", "impl", False),
+    ],
+)
+def test_may_bind_tells_a_name_bound_from_a_name_only_imported_from(text: bytes, name: str, binds: bool) -> None:
+    assert may_bind(text, name) is binds
 
 
 class _Project:

@@ -94,9 +94,22 @@ def imported_names(data: bytes) -> dict[bytes, list[tuple[bytes, bytes | None]]]
 
 
 def may_bind(data: bytes, name: str) -> bool:
-    """May the module bind `name` at all? Not when its text never spells the name and it
-    star-imports nothing (then looking the name up in it finds nothing, parsed or not)."""
-    return name.encode() in data or _STAR_IMPORT.search(data) is not None
+    """May the module bind `name` at all? Not when it star-imports nothing and its text spells
+    the name only where no import binds it, or nowhere: a package's `from .impl import x`
+    leaves `impl` to the submodule (then looking the name up in it finds nothing, parsed or
+    not)."""
+    if _STAR_IMPORT.search(data) is not None:
+        return True
+    word = name.encode()
+    if word not in data:
+        return False
+    return word in imported_names(data) or data.count(word) > _import_texts(data).count(word)
+
+
+@functools.lru_cache(maxsize=256)
+def _import_texts(data: bytes) -> bytes:
+    """The module and name parts of every import statement, one per line."""
+    return b"\n".join(b"%s %s" % (module or b"", names) for module, names in _import_statements(data))
 
 
 def import_sources(data: bytes, name: str) -> list[tuple[str, str | None]]:

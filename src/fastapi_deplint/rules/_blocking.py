@@ -23,7 +23,7 @@ from typing import Literal
 
 from ..facts import detail
 from ..facts.expr import to_x
-from ..facts.text import function_texts, imported_names, looked_for
+from ..facts.text import function_texts, imported_names, looked_for, may_bind
 from ..facts.model import Assign, Call, CallSite, Function, Loc, Name, Opaque, Sub, X
 from ..graph.model import Edge, Node, ProjectGraph
 from ..graph.resolve import MayMatter, RAttr, RClass, RExternal, RFunc, RModule, RParam, Resolver, RVar, Target
@@ -1074,6 +1074,27 @@ def _plain_class_only(data: bytes, name: str, depth: int = 0) -> bool:
             if not (same_module.isidentifier() and same_module != name and _plain_class_only(data, same_module, depth + 1)):
                 return False
     return found
+
+
+def may_be_class(dotted: str, named: frozenset[str]) -> MayMatter:
+    """Test of a module's text: may what `dotted` names there be a class that is not plain (see
+    `_plain_class_only`), or one of `named` (dotted external classes, or class names)? Not
+    a function, nor a name that is only imported from another project module (the resolver
+    follows the import by text, `Resolver._hands_on`)."""
+    return lambda data, wanted: any(_may_be_class(data, n, named) for n in looked_for(dotted, wanted))
+
+
+def _may_be_class(data: bytes, name: str, named: frozenset[str]) -> bool:
+    if not may_bind(data, name):
+        return False
+    if name in named or b"import *" in data:
+        return True
+    word = name.encode()
+    if any(f"{m.decode('ascii', 'replace')}.{a.decode('ascii', 'replace')}" in named for m, a in imported_names(data).get(word, ()) if a):
+        return True
+    if _plain_class_only(data, name):
+        return False
+    return re.search(rb"^[ \t]*(?:class[ \t]+%s\b|%s[ \t]*(?::[^=\n]*)?=(?!=))" % (word, word), data, re.MULTILINE) is not None
 
 
 def _bound_otherwise(data: bytes, name: bytes) -> bool:

@@ -7,8 +7,11 @@ project functions that merely share a name stay silent.
 
 from __future__ import annotations
 
+import functools
+import re
 
 from ..facts.model import Call, Function, Name
+from ..facts.text import imported_names, looked_for, may_bind
 from ..graph.model import ProjectGraph
 from ..graph.resolve import MayMatter, RExternal, RFunc, RVar
 
@@ -59,24 +62,55 @@ CLIENT_CLASSES = frozenset(
 RESOURCE_METHODS = frozenset({"connect", "acquire", "raw_connection", "checkout"})
 
 
-def external_of(graph: ProjectGraph, module: str, scope: str, dotted: str, hops: int = 0) -> str | None:
+def external_of(
+    graph: ProjectGraph, module: str, scope: str, dotted: str, hops: int = 0, among: MayMatter | None = None
+) -> str | None:
     """The external dotted name a callee stands for, following project aliases
-    (`SessionLocal = sessionmaker(...)` -> "sqlalchemy.orm.sessionmaker()")."""
+    (`SessionLocal = sessionmaker(...)` -> "sqlalchemy.orm.sessionmaker()"). `among`: only
+    names that test (`may_name_one_of`) matter; a module the pre-scan skipped is then parsed
+    only when its text passes it."""
     if graph.resolver is None or hops > 8 or not dotted or dotted.startswith("?"):
         return None
-    t = graph.resolver.resolve(module, scope, dotted)
+    if among is not None:
+        t = graph.resolver.resolve_when(module, scope, dotted, among)
+    else:
+        t = graph.resolver.resolve(module, scope, dotted)
     if isinstance(t, RExternal):
         return t.dotted
     if isinstance(t, RVar):
         value = t.assign.value
         if isinstance(value, Name):
-            return external_of(graph, t.module, t.scope, value.dotted, hops + 1)
+            return external_of(graph, t.module, t.scope, value.dotted, hops + 1, among)
         if isinstance(value, Call) and isinstance(value.func, Name):
-            inner = external_of(graph, t.module, t.scope, value.func.dotted, hops + 1)
+            inner = external_of(graph, t.module, t.scope, value.func.dotted, hops + 1, among)
             return f"{inner}()" if inner else None
     if t is None and "." not in dotted:
         return f"builtins.{dotted}"
     return None
+
+
+def may_name_one_of(names: frozenset[str]) -> MayMatter:
+    """Test of a module's text: may the name looked up there stand for one of these external
+    names (`httpx.AsyncClient`, `sqlalchemy.create_engine().connect`)? It may when the module
+    imports it from a library where some of them live (`from httpx import AsyncClient as
+    Client`), assigns it (`engine = create_engine(...)`: an alias to follow), or star-imports;
+    not when it defines it (a project function or class), nor when it imports it from another
+    project module (the resolver follows such an import by text, `Resolver._hands_on`)."""
+    prefixes = frozenset(n.replace("()", "") for n in names)
+
+    def test(data: bytes, wanted: str | None) -> bool:
+        if wanted is None or b"import *" in data:
+            return True
+        if not may_bind(data, wanted):
+            return False
+        for module, original in imported_names(data).get(wanted.encode(), ()):
+            written = module.decode("ascii", "replace")
+            full = f"{written}.{original.decode('ascii', 'replace')}" if original is not None else written
+            if not written.startswith(".") and any(p == full or p.startswith(f"{full}.") for p in prefixes):
+                return True
+        return re.search(rb"^[ \t]*%s[ \t]*(?::[^=\n]*)?=(?!=)" % re.escape(wanted.encode()), data, re.MULTILINE) is not None
+
+    return test
 
 
 def resource_kind(graph: ProjectGraph, module: str, fn: Function, callee: str, extra: list[str] = ()) -> str | None:  # type: ignore[assignment]
@@ -185,11 +219,14 @@ def app_scoped_kind(graph: ProjectGraph, module: str, fn: Function, callee: str,
         return None
     if callee in extra or callee.rsplit(".", 1)[-1] in extra:
         return "client"
-    if extra and graph.resolver is not None:
-        t = graph.resolver.resolve(module, fn.qualname, callee)
+    if extra and graph.resolver is not None:  # a project factory (skipped modules: only one defining such a name)
+        named = frozenset(e.rsplit(".", 1)[-1] for e in extra)
+        t = graph.resolver.resolve_when(
+            module, fn.qualname, callee, lambda data, wanted: any(n in named and may_bind(data, n) for n in looked_for(callee, wanted))
+        )
         if isinstance(t, RFunc) and f"{t.module}.{t.qualname}" in extra:
             return "client"
-    ext = external_of(graph, module, fn.qualname, callee)
+    ext = external_of(graph, module, fn.qualname, callee, among=_app_scoped_test(frozenset(extra)))
     if ext is None:
         return None
     if ext in extra:
@@ -198,3 +235,8 @@ def app_scoped_kind(graph: ProjectGraph, module: str, fn: Function, callee: str,
         if ext in names:
             return kind
     return None
+
+
+@functools.lru_cache(maxsize=8)
+def _app_scoped_test(extra: frozenset[str]) -> MayMatter:
+    return may_name_one_of(frozenset().union(*APP_SCOPED.values()) | extra)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..facts.model import Call, CallSite, Function, Name
 from ..graph.model import Node, ProjectGraph
 from ..graph.resolve import RClass, RExternal, RVar
-from ._blocking import ParamKinds, Scope, decorator_names, resolved_function
+from ._blocking import ParamKinds, Scope, decorator_names, may_be_class, resolved_function
 from .base import Context, Finding, Rule
 from .fdl403_depends_called import all_edges
 
@@ -30,6 +30,7 @@ class SettingsClasses:
     def __init__(self, graph: ProjectGraph, configured: list[str]) -> None:
         self.graph = graph
         self.configured = frozenset(configured)
+        self.named = BASE_SETTINGS | self.configured | {c.rsplit(".", 1)[-1] for c in self.configured}
         self.memo: dict[RClass, bool] = {}
 
     def is_settings(self, cls: RClass) -> bool:
@@ -50,9 +51,11 @@ class SettingsClasses:
         r = self.graph.resolver
         if r is None or not call.callee or "()" in call.callee or call.callee.startswith("?"):
             return None
-        t = r.resolve(module, fn.qualname, call.callee)
+        # (a module the pre-scan skipped is parsed only when the name may be a class there)
+        t = r.resolve_when(module, fn.qualname, call.callee, may_be_class(call.callee, self.named))
         if isinstance(t, RVar) and isinstance(t.assign.value, Name):  # `Config = Settings`
-            t = r.resolve(t.module, t.scope, t.assign.value.dotted)
+            alias = t.assign.value.dotted
+            t = r.resolve_when(t.module, t.scope, alias, may_be_class(alias, self.named))
         if isinstance(t, RClass) and self.is_settings(t):
             return t.qualname.rsplit(".", 1)[-1]
         if isinstance(t, RExternal) and (t.dotted in BASE_SETTINGS or t.dotted in self.configured):
