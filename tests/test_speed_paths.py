@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from fastapi_deplint.cli import main
-from fastapi_deplint.facts.text import function_texts, import_sources, imported_names, may_bind
+from fastapi_deplint.facts.text import bindings, function_texts, import_sources, imported_names, may_bind
 from fastapi_deplint.project import build_project, gc_paused
 from fastapi_deplint import source
 from fastapi_deplint.graph.resolve import Resolver
@@ -256,6 +256,24 @@ def test_deferring_modules_finds_what_parsing_every_module_finds(root: Path, mon
 )
 def test_may_bind_tells_a_name_bound_from_a_name_only_imported_from(text: bytes, name: str, binds: bool) -> None:
     assert may_bind(text, name) is binds
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "bound"),
+    [
+        (b"from .impl import x\n", "impl", set()),
+        (b"import httpx\nclient = httpx.Client()\n", "client", {"assign"}),
+        (b"x: int = 1\nx == 2\n", "x", {"assign"}),
+        (b"x == 1\nprint(x)\n", "x", set()),
+        (b"class RedisService(Base):\n    pass\n", "RedisService", {"class"}),
+        (b"async def make():\n    return 1\n", "make", {"def"}),
+        (b"from httpx import AsyncClient as C\n", "C", {"import"}),
+        (b"from .a import b as C\n", "C", {"relative"}),
+        (b"from m import *\n", "q", {"star"}),
+    ],
+)
+def test_bindings_says_how_a_text_may_bind_a_name(text: bytes, name: str, bound: set[str]) -> None:
+    assert bindings(text, name) == bound
 
 
 class _Project:

@@ -106,6 +106,26 @@ def may_bind(data: bytes, name: str) -> bool:
     return word in imported_names(data) or data.count(word) > _import_texts(data).count(word)
 
 
+@functools.lru_cache(maxsize=1024)
+def bindings(data: bytes, name: str) -> frozenset[str]:
+    """How a module's text may bind `name`: "star" (it star-imports), "import" (from a module
+    written absolute: a library's, or the project's), "relative" (from a module written with
+    dots: the project's), "class", "def", "assign" (`name = ...`, `name: T = ...`, at any
+    indentation: a textual cut errs towards binding). Empty when it cannot (`may_bind`)."""
+    if not may_bind(data, name):
+        return frozenset()
+    found = {"star"} if _STAR_IMPORT.search(data) is not None else set()
+    word = name.encode()
+    for module, _ in imported_names(data).get(word, ()):
+        found.add("relative" if module.startswith(b".") else "import")
+    for match in re.finditer(rb"^[ \t]*(?:(class)[ \t]+|(?:async[ \t]+)?(def)[ \t]+)?%s\b[ \t]*(:[^=\n]*)?(=(?!=))?" % re.escape(word), data, re.MULTILINE):
+        if match.group(1) or match.group(2):
+            found.add("class" if match.group(1) else "def")
+        elif match.group(4):
+            found.add("assign")
+    return frozenset(found)
+
+
 @functools.lru_cache(maxsize=256)
 def _import_texts(data: bytes) -> bytes:
     """The module and name parts of every import statement, one per line."""

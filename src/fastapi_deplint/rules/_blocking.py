@@ -17,13 +17,13 @@ import ast
 import builtins
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from ..facts import detail
 from ..facts.expr import to_x
-from ..facts.text import function_texts, imported_names, looked_for, may_bind
+from ..facts.text import bindings, function_texts, imported_names, looked_for
 from ..facts.model import Assign, Call, CallSite, Function, Loc, Name, Opaque, Sub, X
 from ..graph.model import Edge, Node, ProjectGraph
 from ..graph.resolve import MayMatter, RAttr, RClass, RExternal, RFunc, RModule, RParam, Resolver, RVar, Target
@@ -774,6 +774,7 @@ def _alternatives(words: set[str]) -> bytes:
     return b"|".join(re.escape(w.encode()) for w in sorted(words, key=len, reverse=True))
 
 
+_MAKERS = frozenset(CALL_KINDS) | frozenset(TYPE_KINDS)
 _BLOCKING_DOTTED = {d for d in (*BLOCKING_CALLS, *CALL_KINDS) if not d.startswith("builtins.") and "()" not in d}
 # a blocking function or constructor called by its dotted name (`requests.get(`, `time.sleep(`)
 _STRONG = re.compile(rb"\b(?:%s)\s*\(" % _alternatives(_BLOCKING_DOTTED | set(FILE_OPENERS)))
@@ -837,22 +838,27 @@ def may_block(callee: str, passed: Callable[[], frozenset[str]], maker: Callable
     return test
 
 
-def project_maker(r: Resolver | None) -> Callable[[Source], bool]:
-    """Does an import name what may make a value of a blocking kind: a project module's
-    function (its kind is known once parsed), or a library's maker (`redis.from_url`)? Not
-    another library's (`json.loads`, `copy.deepcopy`, `types.MappingProxyType`): its value's
-    kind is known without parsing, and it is none (FDL302 parsed 21 modules of the benchmark
-    corpus for those)."""
+def project_or(r: Resolver | None, external: Container[str]) -> Callable[[Source], bool]:
+    """Does an import name what a question may need parsed: anything of a project module
+    (its answer is known once parsed), or one of `external` (dotted names of libraries)? Not
+    another library's name: what it is, is known without parsing (FDL302, asking whether a
+    value may be of a blocking kind, parsed 21 modules of the benchmark corpus for values
+    made by `json.loads`, `copy.deepcopy` or `types.MappingProxyType`)."""
     def test(source: Source) -> bool:
         written, original = source[0].decode("ascii", "replace"), source[1]
         if r is None or written.startswith("."):
             return True
         dotted = f"{written}.{original.decode('ascii', 'replace')}" if original is not None else written
-        if dotted in CALL_KINDS or dotted in TYPE_KINDS or r.may_be_module(written) or r.may_be_module(dotted):
+        if dotted in external or r.may_be_module(written) or r.may_be_module(dotted):
             return True
         return original is None and r.may_be_module(written.split(".", 1)[0])  # `import a.b` binds `a`
 
     return test
+
+
+def project_maker(r: Resolver | None) -> Callable[[Source], bool]:
+    """`project_or` a library's maker of a blocking kind (`redis.from_url`)."""
+    return project_or(r, _MAKERS)
 
 
 # an import a name is bound by: (the module as written, the name imported; None for `import m`)
@@ -1084,17 +1090,37 @@ def may_be_class(dotted: str, named: frozenset[str]) -> MayMatter:
     return lambda data, wanted: any(_may_be_class(data, n, named) for n in looked_for(dotted, wanted))
 
 
+def may_call_one_of(dotted: str, named: frozenset[str], imported: Callable[[Source], bool]) -> MayMatter:
+    """Test of a module's text: may the function `dotted` names there call one of `named`
+    (classes, see `may_be_class`)? It may when its text calls a name the module binds to a
+    class that is not plain, assigns, star-imports, or imports where `imported` says so (a
+    project module's name, or one of `named`); not when it calls only builtins, locals and
+    other libraries' functions (`os.getenv`, `jwt.decode`)."""
+    def test(data: bytes, wanted: str | None) -> bool:
+        for name in looked_for(dotted, wanted):
+            for text in function_texts(data, name):
+                for head in {h.decode() for h in _CALL_HEAD.findall(text.partition(b"(")[2])}:
+                    bound = bindings(data, head)
+                    if bound & {"star", "assign", "relative"} or ("class" in bound and _may_be_class(data, head, named)):
+                        return True
+                    if "import" in bound and any(imported(source) for source in imported_names(data)[head.encode()]):
+                        return True
+        return False
+
+    return test
+
+
 def _may_be_class(data: bytes, name: str, named: frozenset[str]) -> bool:
-    if not may_bind(data, name):
+    bound = bindings(data, name)
+    if not bound:
         return False
-    if name in named or b"import *" in data:
+    if name in named or "star" in bound or "assign" in bound:
         return True
-    word = name.encode()
-    if any(f"{m.decode('ascii', 'replace')}.{a.decode('ascii', 'replace')}" in named for m, a in imported_names(data).get(word, ()) if a):
+    if "import" in bound and any(
+        f"{m.decode('ascii', 'replace')}.{a.decode('ascii', 'replace')}" in named for m, a in imported_names(data)[name.encode()] if a
+    ):
         return True
-    if _plain_class_only(data, name):
-        return False
-    return re.search(rb"^[ \t]*(?:class[ \t]+%s\b|%s[ \t]*(?::[^=\n]*)?=(?!=))" % (word, word), data, re.MULTILINE) is not None
+    return "class" in bound and not _plain_class_only(data, name)
 
 
 def _bound_otherwise(data: bytes, name: bytes) -> bool:

@@ -8,10 +8,9 @@ project functions that merely share a name stay silent.
 from __future__ import annotations
 
 import functools
-import re
 
 from ..facts.model import Call, Function, Name
-from ..facts.text import imported_names, looked_for, may_bind
+from ..facts.text import bindings, imported_names, looked_for, may_bind
 from ..graph.model import ProjectGraph
 from ..graph.resolve import MayMatter, RExternal, RFunc, RVar
 
@@ -99,16 +98,17 @@ def may_name_one_of(names: frozenset[str]) -> MayMatter:
     prefixes = frozenset(n.replace("()", "") for n in names)
 
     def test(data: bytes, wanted: str | None) -> bool:
-        if wanted is None or b"import *" in data:
+        if wanted is None:
             return True
-        if not may_bind(data, wanted):
-            return False
-        for module, original in imported_names(data).get(wanted.encode(), ()):
+        bound = bindings(data, wanted)
+        if "star" in bound or "assign" in bound:
+            return True
+        for module, original in imported_names(data).get(wanted.encode(), ()) if "import" in bound else ():
             written = module.decode("ascii", "replace")
             full = f"{written}.{original.decode('ascii', 'replace')}" if original is not None else written
-            if not written.startswith(".") and any(p == full or p.startswith(f"{full}.") for p in prefixes):
+            if any(p == full or p.startswith(f"{full}.") for p in prefixes):
                 return True
-        return re.search(rb"^[ \t]*%s[ \t]*(?::[^=\n]*)?=(?!=)" % re.escape(wanted.encode()), data, re.MULTILINE) is not None
+        return False
 
     return test
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..facts.text import looked_for
+from ..facts.text import bindings, looked_for
 from ..facts.model import Assign, Call, Function, Import, ModuleFacts, Name
 from ..graph.model import ProjectGraph
 from ..graph.resolve import MayMatter, RClass, RExternal, RVar, Target
@@ -247,23 +247,46 @@ def used_names(fn: Function) -> set[str]:
     return names
 
 
+def may_make_singleton(callee: str) -> MayMatter:
+    """Test of a module's text: may the constructor `callee` names there build something
+    worth reporting? A class named like a service, repository, client or session may; so
+    may a name the module imports from an absolute module (a library's client) or assigns
+    (an alias); a function, or a class named otherwise, may not. A name imported from a
+    project module by a relative import is followed by text (`Resolver._hands_on`)."""
+    def test(data: bytes, wanted: str | None) -> bool:
+        if wanted is None:
+            return True
+        for name in looked_for(callee, wanted):
+            bound = bindings(data, name)
+            if bound & {"star", "import", "assign"} or ("class" in bound and name.endswith(_SUFFIXES)):
+                return True
+        return False
+
+    return test
+
+
+_SUFFIXES = tuple(SERVICE_SUFFIXES)
+
+
 def singleton_kind(graph: ProjectGraph, module: str, assign: Assign) -> tuple[str, str] | None:
     """("service" | "repository" | "session" | "connection" | "client", constructor) or None."""
     value = assign.value
     if not isinstance(value, Call) or not isinstance(value.func, Name) or graph.resolver is None:
         return None
     callee = value.func.dotted
-    target = graph.resolver.resolve(module, "", callee)
+    target = graph.resolver.resolve_when(module, "", callee, may_make_singleton(callee))
+    if isinstance(target, RVar) and isinstance(target.assign.value, Name):  # `Mailer = AuditService`
+        alias = target.assign.value.dotted
+        target = graph.resolver.resolve_when(target.module, target.scope, alias, may_make_singleton(alias)) or target
     if isinstance(target, RClass):
         klass = graph.resolver.class_facts(target)
         if klass is None:
             return None
-        if any(b.startswith(VALUE_BASES) for b in graph.resolver.external_bases(target)):
+        what = next((what for suffix, what in SERVICE_SUFFIXES.items() if klass.name.endswith(suffix)), None)
+        # (the bases only of a class so named: looking them up may parse skipped modules)
+        if what is None or any(b.startswith(VALUE_BASES) for b in graph.resolver.external_bases(target)):
             return None
-        for suffix, what in SERVICE_SUFFIXES.items():
-            if klass.name.endswith(suffix):
-                return what, callee
-        return None
+        return what, callee
     if not isinstance(target, (RExternal, RVar)):
         return None
     ext = external_of(graph, module, "", callee)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..facts.model import Call, CallSite, Function, Name
 from ..graph.model import Node, ProjectGraph
 from ..graph.resolve import RClass, RExternal, RVar
-from ._blocking import ParamKinds, Scope, decorator_names, may_be_class, resolved_function
+from ._blocking import ParamKinds, Scope, decorator_names, may_be_class, may_call_one_of, project_or, resolved_function
 from .base import Context, Finding, Rule
 from .fdl403_depends_called import all_edges
 
@@ -173,7 +173,8 @@ class SettingsNotCached(Rule):
         for call in fn.calls:
             if not call.callee or call.in_thread:
                 continue
-            hit = resolved_function(graph, module, Scope(module, fn, ParamKinds()), call.callee)
+            test = may_call_one_of(call.callee, classes.named, project_or(graph.resolver, classes.named))
+            hit = resolved_function(graph, module, Scope(module, fn, ParamKinds()), call.callee, test)
             if hit is None or hit[1] is fn or hit[1].is_generator or _cached(graph, hit[0], hit[1]):
                 continue
             helper_module, helper = hit

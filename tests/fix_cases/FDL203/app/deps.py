@@ -5,7 +5,7 @@ from fastapi import Depends, Query
 
 from . import config
 from .config import AppSettings, DatabaseSettings, LegacyConfig, Pagination, lazy_db_settings, load_settings
-from .settings_pkg import ServiceSettings
+from .settings_pkg import ServiceSettings, factory
 from .settings_pkg.derived import Alias, Limits, limits
 
 
@@ -81,3 +81,12 @@ def get_limits() -> Limits:
 
 def get_limits_via_function() -> Limits:
     return limits()
+
+
+@lru_cache
+def get_via_factory():  # expect: FDL203
+    return factory.build_service_settings()
+
+
+def get_region() -> str:
+    return factory.read_region()
