@@ -1184,7 +1184,10 @@ def resolved_function(
             if isinstance(ann, Sub) and ann.items:  # Annotated[Repo, Depends(...)]
                 ann = ann.items[0]
             if isinstance(ann, Name) and isinstance(r.lookup(module, scope.fn.qualname, head), RParam):
-                found = r.resolve(module, scope.fn.parent, ann.dotted)
+                if may_matter is None:
+                    found = r.resolve(module, scope.fn.parent, ann.dotted)
+                else:  # the class's module, when its text may define the method, or the class has bases
+                    found = r.resolve_when(module, scope.fn.parent, ann.dotted, _or_class_with_bases(may_matter))
                 cls = found if isinstance(found, RClass) else None
         if cls is not None:
             t = r.class_attribute(cls, rest)
@@ -1196,6 +1199,14 @@ def resolved_function(
         if fn is not None:
             return t.module, fn
     return None
+
+
+def _or_class_with_bases(may_matter: MayMatter) -> MayMatter:
+    """`may_matter`, or the name wanted is a class with bases that are not plain (a method it
+    inherits may be defined in another module)."""
+    return lambda data, wanted: may_matter(data, wanted) or (
+        wanted is not None and "class" in bindings(data, wanted) and not _plain_class_only(data, wanted)
+    )
 
 
 def decorator_names(graph: ProjectGraph, module: str, fn: Function) -> list[str]:
