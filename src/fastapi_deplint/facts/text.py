@@ -93,6 +93,13 @@ def imported_names(data: bytes) -> dict[bytes, list[tuple[bytes, bytes | None]]]
     return table
 
 
+def imported_dotted(module: bytes, original: bytes | None) -> str:
+    """The dotted name an `imported_names` entry stands for: `m.a` for `from m import a`, `m`
+    for `import m`."""
+    written = module.decode("ascii", "replace")
+    return f"{written}.{original.decode('ascii', 'replace')}" if original is not None else written
+
+
 def may_bind(data: bytes, name: str) -> bool:
     """May the module bind `name` at all? Not when it star-imports nothing and its text spells
     the name only where no import binds it, or nowhere: a package's `from .impl import x`

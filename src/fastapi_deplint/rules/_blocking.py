@@ -23,7 +23,7 @@ from typing import Literal
 
 from ..facts import detail
 from ..facts.expr import to_x
-from ..facts.text import bindings, function_texts, imported_names, looked_for
+from ..facts.text import bindings, function_texts, imported_dotted, imported_names, looked_for
 from ..facts.model import Assign, Call, CallSite, Function, Loc, Name, Opaque, Sub, X
 from ..graph.model import Edge, Node, ProjectGraph
 from ..graph.resolve import MayMatter, RAttr, RClass, RExternal, RFunc, RModule, RParam, Resolver, RVar, Target
@@ -848,7 +848,7 @@ def project_or(r: Resolver | None, external: Container[str]) -> Callable[[Source
         written, original = source[0].decode("ascii", "replace"), source[1]
         if r is None or written.startswith("."):
             return True
-        dotted = f"{written}.{original.decode('ascii', 'replace')}" if original is not None else written
+        dotted = imported_dotted(*source)
         if dotted in external or r.may_be_module(written) or r.may_be_module(dotted):
             return True
         return original is None and r.may_be_module(written.split(".", 1)[0])  # `import a.b` binds `a`
@@ -908,7 +908,7 @@ def _blocking_imports(data: bytes) -> frozenset[bytes]:
             if bound == b"*":
                 prefix = module.decode("ascii", "replace") + "."
                 found |= {d[len(prefix) :].encode() for d in _BLOCKING_DOTTED if d.startswith(prefix) and "." not in d[len(prefix) :]}
-            elif original is not None and f"{module.decode('ascii', 'replace')}.{original.decode('ascii', 'replace')}" in _BLOCKING_DOTTED:
+            elif original is not None and imported_dotted(module, original) in _BLOCKING_DOTTED:
                 found.add(bound)
     return frozenset(found)
 
@@ -1116,9 +1116,7 @@ def _may_be_class(data: bytes, name: str, named: frozenset[str]) -> bool:
         return False
     if name in named or "star" in bound or "assign" in bound:
         return True
-    if "import" in bound and any(
-        f"{m.decode('ascii', 'replace')}.{a.decode('ascii', 'replace')}" in named for m, a in imported_names(data)[name.encode()] if a
-    ):
+    if "import" in bound and any(a and imported_dotted(m, a) in named for m, a in imported_names(data)[name.encode()]):
         return True
     return "class" in bound and not _plain_class_only(data, name)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 
 from ..facts.model import Call, Function, Name
-from ..facts.text import bindings, imported_names, looked_for, may_bind
+from ..facts.text import bindings, imported_dotted, imported_names, looked_for, may_bind
 from ..graph.model import ProjectGraph
 from ..graph.resolve import MayMatter, RExternal, RFunc, RVar
 
@@ -103,9 +103,8 @@ def may_name_one_of(names: frozenset[str]) -> MayMatter:
         bound = bindings(data, wanted)
         if "star" in bound or "assign" in bound:
             return True
-        for module, original in imported_names(data).get(wanted.encode(), ()) if "import" in bound else ():
-            written = module.decode("ascii", "replace")
-            full = f"{written}.{original.decode('ascii', 'replace')}" if original is not None else written
+        for source in imported_names(data).get(wanted.encode(), ()) if "import" in bound else ():
+            full = imported_dotted(*source)
             if any(p == full or p.startswith(f"{full}.") for p in prefixes):
                 return True
         return False

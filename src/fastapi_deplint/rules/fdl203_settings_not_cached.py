@@ -170,10 +170,11 @@ class SettingsNotCached(Rule):
             name = classes.constructed(module, fn, call)
             if name is not None and not _lazy_global(graph, module, fn, call) and not params & set(call.arg_names):
                 return name, None  # (built from the request's own values, it is per-request by design)
+        imported = project_or(graph.resolver, classes.named)
         for call in fn.calls:
             if not call.callee or call.in_thread:
                 continue
-            test = may_call_one_of(call.callee, classes.named, project_or(graph.resolver, classes.named))
+            test = may_call_one_of(call.callee, classes.named, imported)
             hit = resolved_function(graph, module, Scope(module, fn, ParamKinds()), call.callee, test)
             if hit is None or hit[1] is fn or hit[1].is_generator or _cached(graph, hit[0], hit[1]):
                 continue
