@@ -245,6 +245,84 @@ def test_fdl601_reads_a_conftest_the_prescan_skipped(tmp_path: Path) -> None:
     found = run(tmp_path / "2", {**files, "tests/conftest.py": leaky}, ["FDL601"])
     assert codes(found) == [("test_me.py", 5, "FDL601")]
 
+def test_fdl601_reads_again_only_test_files_with_an_open_override(tmp_path: Path, monkeypatch) -> None:
+    """Extraction counts the overrides nothing in their own file undoes; the rule parses again
+    only files where that count is not 0 (and the conftests above them)."""
+    from fastapi_deplint.facts import detail
+
+    undone_here = LEAK.replace('== "fake"', '== "fake"\n    app.dependency_overrides.clear()')
+    conftest = "import pytest\nfrom main import app\n\n@pytest.fixture(autouse=True)\ndef reset():\n    yield\n    app.dependency_overrides = {}\n"
+    write(tmp_path, {"main.py": APP, "tests/test_here.py": undone_here, "tests/test_leak.py": LEAK, "tests/conftest.py": conftest})
+    project = build_project([tmp_path], jobs=1)
+    counts = {Path(f.path).name: f.open_overrides for f in project.graph.modules.values() if f.test_file}
+    assert counts == {"test_here.py": 0, "test_leak.py": 1, "conftest.py": 0}
+    parsed: list[str] = []
+    real = detail.module_tree
+    monkeypatch.setattr(detail, "module_tree", lambda path: parsed.append(Path(path).name) or real(path))
+    assert engine.run(project, Config(select=["FDL601"])).findings == []  # the conftest undoes it
+    assert sorted(parsed) == ["conftest.py", "test_leak.py"]
+
+
+def test_fdl601_finalizer_registered_before_the_override(tmp_path: Path) -> None:
+    """A helper that clears, called by a finalizer registered before the override is set: the
+    statement that calls it never spells `dependency_overrides`, and is still looked into."""
+    tests = """
+        from main import app, get_user
+
+        def reset_overrides():
+            app.dependency_overrides.clear()
+
+        def test_me(request):
+            request.addfinalizer(lambda: reset_overrides())
+            app.dependency_overrides[get_user] = lambda: "fake"
+
+        def test_other(request):
+            request.addfinalizer(lambda: print("done"))
+            app.dependency_overrides[get_user] = lambda: "fake"
+    """
+    found = run(tmp_path, {"main.py": APP, "tests/test_me.py": tests}, ["FDL601"])
+    assert codes(found) == [("test_me.py", 13, "FDL601")]
+
+
+def test_fdl601_skipping_what_cannot_matter_models_the_same() -> None:
+    """A test module modelled from its text (expressions and statements that spell none of the
+    words are not walked) has the same sites, fixtures, helpers and open count as one walked
+    whole."""
+    import ast
+
+    from fastapi_deplint.rules.fdl601_override_not_cleared import OverrideNotCleared
+    from fastapi_deplint.rules.fdl601_testcode import TestModule
+
+    files = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "FDL601").rglob("*.py"))
+    assert len(files) >= 8
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text)
+        pruned, whole = TestModule.build(str(path), "m", tree, text), TestModule.build(str(path), "m", tree)
+        assert [(s.node.lineno, s.key) for s in pruned.sites] == [(s.node.lineno, s.key) for s in whole.sites]
+        assert pruned.helpers == whole.helpers and pruned.fixtures == whole.fixtures
+        assert len(pruned.parents) < len(whole.parents) or len(whole.parents) < 200
+        rule = OverrideNotCleared()
+        assert [rule._covered(pruned, [], s) for s in pruned.sites] == [rule._covered(whole, [], s) for s in whole.sites]
+
+
+def test_fdl601_counting_open_overrides_changes_no_finding(monkeypatch) -> None:
+    """The fixtures' findings are the same when every test file is read again (the count
+    not worked out): a change undone in its own file is undone in the whole project."""
+    from fastapi_deplint import source
+
+    root = Path(__file__).resolve().parent.parent / "fixtures" / "FDL601"
+
+    def findings() -> list[tuple[str, int]]:
+        result = engine.run(build_project([root], jobs=1), Config(select=["FDL601"]))
+        return sorted((f.path, f.line) for f in result.findings)
+
+    counted = findings()
+    assert len(counted) >= 5
+    monkeypatch.setattr(source, "_open_overrides", lambda *args: None)
+    assert findings() == counted
+
+
 # --- FDL701 ------------------------------------------------------------------------------------
 
 STYLE = """

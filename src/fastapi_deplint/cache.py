@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # (imported where facts are read: a run answered from the cac
 CACHE_ENV = "FASTAPI_DEPLINT_CACHE_DIR"
 NO_CACHE_ENV = "FASTAPI_DEPLINT_NO_CACHE"  # set (non-empty) to turn the cache off
 MAX_RUNS = 32  # whole-run results kept
-SCHEMA = 5  # bump when the pickled shapes change without a version bump (development)
+SCHEMA = 6  # bump when the pickled shapes change without a version bump (development)
 
 
 def default_cache_dir() -> Path:

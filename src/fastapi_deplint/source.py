@@ -370,7 +370,22 @@ def facts_from_text(text: str, path: str, module: str, is_package: bool) -> Modu
         return _error(path, module, is_package, internal_error_message("while reading this file", exc))
     facts.noqa = noqa_map(text)
     facts.test_file = is_test_file(Path(path))
+    if facts.test_file:
+        facts.open_overrides = _open_overrides(tree, text, path, module)
     return facts
+
+
+def _open_overrides(tree: ast.Module, text: str, path: str, module: str) -> int | None:
+    """`ModuleFacts.open_overrides`, counted on the tree at hand: FDL601 then parses only the
+    few test files where it is not 0 instead of every test file that mentions the overrides."""
+    if "dependency_overrides" not in text:
+        return 0
+    from .rules.fdl601_override_not_cleared import open_overrides  # local: the rules import this module
+
+    try:
+        return open_overrides(tree, text, path, module)
+    except Exception:  # RecursionError included: the rule then reads the file itself, contained
+        return None
 
 
 def _error(path: str, module: str, is_package: bool, message: str, line: int = 1) -> ModuleFacts:

@@ -233,6 +233,10 @@ class ModuleFacts:
     deferred: bool = False  # not parsed yet: the pre-scan found nothing FastAPI in it
     # deferred modules only: module-level `NAME = callee(...)` seen by the pre-scan (NAME -> callee)
     global_calls: dict[str, str] = field(default_factory=dict)
+    # test files only: how many changes of `dependency_overrides` nothing in the file itself
+    # undoes (0 also when it never mentions them); FDL601 parses again only the files where it
+    # is not 0. None: not worked out (not a test file, or the count failed)
+    open_overrides: int | None = None
 
     def scope_assigns(self, scope: str) -> dict[str, list[Assign]]:
         return self.assigns.get(scope, {})

@@ -6,6 +6,8 @@ on demand through `facts.detail` (the per-file facts do not describe test code).
 from __future__ import annotations
 
 import ast
+import bisect
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,9 @@ CLASS_HOOKS = frozenset(
 )
 CONFTEST_HOOKS = frozenset({"pytest_runtest_teardown", "pytest_runtest_setup", "pytest_runtest_call"})
 FIXTURE_DEPTH = 8
+_BLOCKS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
+_LEAVES = (ast.expr, ast.stmt)  # (less `_BLOCKS`) what `_walk` may leave out
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as Python numbers lines (`source.LINE_BREAK`)
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -97,13 +102,13 @@ class TestModule:
     helpers: set[str] = field(default_factory=set)  # plain functions that clear overrides
 
     @classmethod
-    def build(cls, path: str, module: str, tree: ast.Module) -> TestModule:
+    def build(cls, path: str, module: str, tree: ast.Module, text: str | None = None) -> TestModule:
+        """The module's model. With its `text`, the parts of expressions that cannot matter are
+        not walked (see `_Spans`): test modules are mostly expected JSON, and walking every
+        node of FastAPI's tests was 90% of the rule's time."""
         mod = cls(path, module, tree)
-        nodes: list[ast.AST] = [tree]  # breadth first, the order of `ast.walk`, in one pass
-        for node in nodes:
-            for child in ast.iter_child_nodes(node):
-                mod.parents[child] = node
-                nodes.append(child)
+        spans = _Spans(text, (OVERRIDES, "setattr")) if text is not None else None
+        nodes, skipped = mod._walk(tree, spans)
         # a helper is a plain function with something that clears overrides anywhere inside
         # (what `own_clears(fn, set())` finds, found for all functions at once)
         clearing: set[ast.AST] = set()
@@ -122,7 +127,29 @@ class TestModule:
             if site is not None and not mod.in_finally(node):  # in `finally`, setting a key restores it
                 key, base = site
                 mod.sites.append(SetSite(node, key, base, mod.enclosing(node)))  # type: ignore[arg-type]
+        if text is not None and mod.helpers:  # a call of a helper clears too: where is it?
+            calls = _Spans(text, tuple(mod.helpers))
+            for node in skipped:
+                if calls.mention(node):
+                    mod._walk(node, None)
         return mod
+
+    def _walk(self, root: ast.AST, spans: _Spans | None) -> tuple[list[ast.AST], list[ast.AST]]:
+        """Every node under `root`, breadth first (the order of `ast.walk`), with its parent
+        recorded; with `spans`, an expression or simple statement whose lines mention none of
+        their words is not entered (returned in the second list). Blocks are always entered:
+        a fixture or hook may be defined in any."""
+        nodes: list[ast.AST] = [root]
+        skipped: list[ast.AST] = []
+        parents = self.parents
+        for node in nodes:
+            for child in ast.iter_child_nodes(node):
+                parents[child] = node
+                if spans is not None and isinstance(child, _LEAVES) and not isinstance(child, _BLOCKS) and not spans.mention(child):
+                    skipped.append(child)
+                else:
+                    nodes.append(child)
+        return nodes, skipped
 
     def enclosing(self, node: ast.AST) -> list[ast.AST]:
         chain: list[ast.AST] = []
@@ -145,14 +172,31 @@ class TestModule:
         parent = self.parents.get(fn)
         return parent if isinstance(parent, ast.ClassDef) else None
 
-    def clears(self, root: ast.AST) -> list[Clear]:
+    def clears(self, root: ast.Module | FunctionNode) -> list[Clear]:
         found = list(own_clears(root, self.helpers))
-        for node in ast.walk(root):
+        for node in statements(root, enter_scopes=True):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and self.in_finally(node):
                 site = set_site(node)
                 if site is not None:
                     found.append(Clear(node, site[0]))  # `finally: app.dependency_overrides[dep] = saved`
         return found
+
+
+class _Spans:
+    """Which lines of a module's text spell one of some words: a node none of whose lines does
+    cannot hold an override change, a clearing or a call of a helper (each spells its word:
+    `dependency_overrides`, `setattr`, the helper's name)."""
+
+    def __init__(self, text: str, words: tuple[str, ...]) -> None:
+        pattern = re.compile("|".join(re.escape(w) for w in words))
+        self.lines = [n for n, line in enumerate(_LINE_BREAK.split(text), start=1) if pattern.search(line)]
+
+    def mention(self, node: ast.AST) -> bool:
+        first = getattr(node, "lineno", None)
+        if first is None:
+            return True
+        i = bisect.bisect_left(self.lines, first)
+        return i < len(self.lines) and self.lines[i] <= (getattr(node, "end_lineno", None) or first)
 
 
 def set_site(node: ast.AST) -> tuple[str | None, ast.expr] | None:
@@ -257,7 +301,7 @@ def local_binding(fn: FunctionNode, name: str) -> str | None:
     """How `fn` itself binds `name`: "fresh" (assigned from a call, `with Call() as name`),
     "other" (assigned otherwise or imported), or None (not bound in its own body)."""
     kinds: set[str] = set()
-    for node in walk_own(fn):
+    for node in statements(fn):
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(t, ast.Name) and t.id == name for t in targets):
@@ -275,15 +319,33 @@ def local_binding(fn: FunctionNode, name: str) -> str | None:
     return "fresh" if kinds == {"fresh"} else "other"
 
 
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
 def walk_own(fn: FunctionNode) -> Iterator[ast.AST]:
-    """The nodes of `fn`'s body, not descending into nested functions, lambdas or classes."""
+    """The nodes of `fn`'s body; nested functions, lambdas and classes are yielded, not entered."""
     stack: list[ast.AST] = list(fn.body)
     while stack:
         node = stack.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-                stack.append(child)
+        if not isinstance(node, _SCOPES):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def statements(root: ast.Module | FunctionNode, enter_scopes: bool = False) -> Iterator[ast.stmt]:
+    """The statements in `root`'s blocks at any depth, without walking expressions (test
+    functions are mostly expected JSON). Nested functions and classes are yielded, and
+    entered only with `enter_scopes`."""
+    stack: list[ast.stmt] = list(root.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, _SCOPES) and not enter_scopes:
+            continue
+        for block in ("body", "orelse", "finalbody"):
+            stack.extend(getattr(node, block, ()))
+        for part in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
+            stack.extend(part.body)
 
 
 def ancestors(path: str, conftests: list[str]) -> list[str]:
