@@ -21,7 +21,7 @@ from fastapi_deplint.facts.text import bindings, function_texts, import_sources,
 from fastapi_deplint.project import build_project, gc_paused
 from fastapi_deplint import source
 from fastapi_deplint.graph.resolve import Resolver
-from fastapi_deplint.rules._blocking import ASESSION, _may_block, _plain_class_only, may_block, project_maker
+from fastapi_deplint.rules._blocking import ASESSION, _may_block, _plain_class_only, may_be_variable, may_block, project_maker
 from fastapi_deplint.source import is_relevant
 from fixture_harness import actual, fixture_dirs
 
@@ -188,6 +188,24 @@ def test_function_texts_cut_a_function_out_of_a_module() -> None:
 
 
 @pytest.mark.parametrize(
+    ("source", "kept", "left_out"),
+    [
+        (b'def make(\n    a: int,\n) -> None:  # note\n    """Returns a client."""\n    return build()\n', b"return build()", b"client"),
+        (b'def make():\n    r\'\'\'A client\n    maker.\'\'\'\n    return 1\n', b"return 1", b"client"),
+        (b'def make():\n    f"""{client()}"""\n', b"client()", None),  # an f-string runs code
+        (b'def make():\n    x = 1\n    """client"""\n', b"client", None),  # not the docstring
+        (b'def make():\n    """A \\""" client"""\n    return client()\n', b"client()", None),  # cut early, not late
+    ],
+)
+def test_function_texts_leave_the_docstring_out(source: bytes, kept: bytes, left_out: bytes | None) -> None:
+    """A docstring runs nothing: a word in it ("returns a client") must not make a textual
+    test parse the module."""
+    (text,) = function_texts(source, "make")
+    assert kept in text
+    assert left_out is None or left_out not in text
+
+
+@pytest.mark.parametrize(
     ("text", "name", "sources"),
     [
         (b"from .impl import archive as store, label\n", "store", [(".impl", "archive")]),
@@ -259,12 +277,36 @@ def test_may_bind_tells_a_name_bound_from_a_name_only_imported_from(text: bytes,
 
 
 @pytest.mark.parametrize(
+    ("text", "name", "may"),
+    [
+        (b"import requests\nhttp = requests.Session()\n", "http", True),
+        (b"import requests\nshared: requests.Session\n", "shared", True),
+        (b"client = None  # set at startup\nclient = make_client()\n", "client", True),
+        (b'VERSION = "1.2"\nROUTES = [1, 2]\nLIMIT = -1\nFLAG = True\n', "VERSION", False),
+        (b'ROUTES = [1, 2]\n', "ROUTES", False),
+        (b"class ChatTable:\n    pass\n\nChats = ChatTable()\n", "Chats", False),
+        (b"from pydantic import BaseModel\nclass Form(BaseModel):\n    pass\n\nform = Form()\n", "form", False),
+        (b"from sqlalchemy.orm import Session\nclass DB(Session):\n    pass\n\ndb = DB()\n", "db", True),
+        (b"def client():\n    return 1\n", "client", False),
+        (b"from .clients import http\n", "http", False),  # the resolver follows the import itself
+        (b"x = 1\n", None, True),
+        (b"class Registry:\n    pass\n\nREGISTRY: Final = Registry()\nRegistry.reset()\n", "REGISTRY", False),
+        (b"import requests\nHTTP: Final = requests.Session()\n", "HTTP", True),
+        (b"class Registry:\n    pass\n\nREGISTRY = Registry()\nRegistry = make()\n", "REGISTRY", True),
+    ],
+)
+def test_may_be_variable_rules_out_names_that_cannot_hold_a_blocking_kind(text: bytes, name: str | None, may: bool) -> None:
+    assert may_be_variable(text, name) is may
+
+
+@pytest.mark.parametrize(
     ("text", "name", "bound"),
     [
         (b"from .impl import x\n", "impl", set()),
         (b"import httpx\nclient = httpx.Client()\n", "client", {"assign"}),
         (b"x: int = 1\nx == 2\n", "x", {"assign"}),
         (b"x == 1\nprint(x)\n", "x", set()),
+        (b"import requests\nshared: requests.Session\n", "shared", {"annotation"}),
         (b"class RedisService(Base):\n    pass\n", "RedisService", {"class"}),
         (b"async def make():\n    return 1\n", "make", {"def"}),
         (b"from httpx import AsyncClient as C\n", "C", {"import"}),

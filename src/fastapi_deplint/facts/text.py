@@ -30,9 +30,36 @@ def function_texts(data: bytes, name: str) -> Iterator[bytes]:
             if len(texts) == MAX_DEFS:
                 yield data
                 return
-            texts.append(data[line_start : _function_end(data, end, len(match.group(1)))])
+            texts.append(_without_docstring(data[line_start : _function_end(data, end, len(match.group(1)))]))
         at = data.find(needle, end)
     yield from texts
+
+
+# a docstring's opening quotes at the start of a line (no `f`: an f-string runs code)
+_DOCSTRING_START = re.compile(rb"[ \t]*[rRuU]?(\"\"\"|\'\'\')")
+
+
+def _without_docstring(text: bytes) -> bytes:
+    """A function's text less its docstring, which runs nothing but may well spell a word a
+    test looks for ("returns a client for..."). The docstring is a string opening the line
+    after the signature (the first line ending in `:`, as `_function_end` finds it); the cut
+    goes up to the first closing quotes: an escaped one ends it early, which leaves text in,
+    never takes code out."""
+    at = 0
+    for _ in range(64):
+        eol = text.find(b"\n", at)
+        if eol < 0:
+            return text
+        line, at = text[at:eol], eol + 1
+        if line.split(b"#", 1)[0].rstrip().endswith(b":"):
+            break
+    else:
+        return text
+    opening = _DOCSTRING_START.match(text, at)
+    if opening is None:
+        return text
+    close = text.find(opening.group(1), opening.end())
+    return text if close < 0 else text[: opening.start(1)] + text[close + 3 :]
 
 
 MAX_DEFS = 16
@@ -118,7 +145,8 @@ def bindings(data: bytes, name: str) -> frozenset[str]:
     """How a module's text may bind `name`: "star" (it star-imports), "import" (from a module
     written absolute: a library's, or the project's), "relative" (from a module written with
     dots: the project's), "class", "def", "assign" (`name = ...`, `name: T = ...`, at any
-    indentation: a textual cut errs towards binding). Empty when it cannot (`may_bind`)."""
+    indentation: a textual cut errs towards binding), "annotation" (`name: T`, declared
+    only). Empty when it cannot (`may_bind`)."""
     if not may_bind(data, name):
         return frozenset()
     found = {"star"} if _STAR_IMPORT.search(data) is not None else set()
@@ -130,6 +158,8 @@ def bindings(data: bytes, name: str) -> frozenset[str]:
             found.add("class" if match.group(1) else "def")
         elif match.group(4):
             found.add("assign")
+        elif match.group(3):
+            found.add("annotation")
     return frozenset(found)
 
 

@@ -356,7 +356,7 @@ class Kinds:
     def name_kind(self, module: str, scope: str, dotted: str, params: Mapping[str, str], depth: int = 0) -> str | None:
         assert self.r is not None
         head, _, rest = dotted.partition(".")
-        t = self.r.lookup(module, scope, head)
+        t = self.r.resolve_when(module, scope, head, may_be_variable)  # (`resolve` of a plain name is its `lookup`)
         base: str | None = None
         if isinstance(t, RParam) or (t is None and head in params):
             base = params.get(head)
@@ -1035,6 +1035,45 @@ def _may_make_kind(data: bytes, name: str) -> bool:
     return _GLOBAL_VALUE.search(data) is not None or name.encode() in data and b"import" in data
 
 
+def may_be_variable(data: bytes, wanted: str | None) -> bool:
+    """Test of a module's text (`Kinds.name_kind`): may `wanted` be a variable of a blocking
+    kind there? Only a variable can be (`name = ...`, `name: T`, at any indentation): not a
+    name the module defines as a function or class, nor one it only imports (the resolver
+    follows an import by text, `Resolver._hands_on`). Nor a variable every assignment of
+    which is a literal (`VERSION = "1.2"`, `ROUTES = [...]`) or an instance of a plain
+    class of the module (`Chats = ChatTable()`), with no annotation. A module itself
+    (`wanted` None) may be."""
+    if wanted is None:
+        return True
+    bound = bindings(data, wanted)
+    if "annotation" in bound:
+        return True
+    if "assign" not in bound:
+        return False
+    pattern = rb"^[ \t]*%s[ \t]*(:[^=\n]*)?=(?!=)[ \t]*([^\n]*)" % re.escape(wanted.encode())
+    for match in re.finditer(pattern, data, re.MULTILINE):
+        annotation, value = match.group(1), match.group(2)
+        if annotation is not None and annotation[1:].strip() not in _NO_TYPE:
+            return True
+        if not _LITERAL_START.match(value) and not _plain_instance(data, value):
+            return True
+    return False
+
+
+_NO_TYPE = frozenset({b"Final", b"typing.Final"})  # an annotation that says nothing of the type
+
+
+# the start of a value of no kind: a string, number, list, dict or set display, a lambda, a constant
+_LITERAL_START = re.compile(rb"""(?:[rRbBuUfF]{0,2}["']|[0-9\[{-]|(?:lambda|True|False|None)\b)""")
+_CLASS_CALL = re.compile(rb"([A-Za-z_]\w*)[ \t]*\(")
+
+
+def _plain_instance(data: bytes, value: bytes) -> bool:
+    """`value` calls a class the module defines with plain bases only (`_plain_class_only`)."""
+    call = _CLASS_CALL.match(value)
+    return call is not None and _plain_class_only(data, call.group(1).decode())
+
+
 def may_define_kind(dotted: str) -> MayMatter:
     """Test of a module's text: may the type `dotted` names be of a blocking kind here
     (`class DB(Session)`, `SessionDep = Annotated[Session, ...]`, a re-export)? Not when the
@@ -1122,14 +1161,18 @@ def _may_be_class(data: bytes, name: str, named: frozenset[str]) -> bool:
 
 
 def _bound_otherwise(data: bytes, name: bytes) -> bool:
-    """Imported, aliased, assigned or a bare statement (anything but `class name` or a call)."""
+    """Imported, aliased, assigned or a bare statement (anything but `class name`, a call, or
+    a use of an attribute or item: `name.method(...)`, `name.attr = ...` bind no `name`)."""
     for match in re.finditer(rb"\b%s\b" % re.escape(name), data):
         before = data[data.rfind(b"\n", 0, match.start()) + 1 : match.start()]
         if before.strip() and not before.rstrip().endswith(b" as") and b"import" not in before:
             continue  # used inside a line (`class name`, `x = name(...)`, `f(name)`)
-        if not re.match(rb"[ \t]*\(", data[match.end() : match.end() + 64]):
+        if not _USED_AFTER.match(data, match.end(), match.end() + 64):
             return True
     return False
+
+
+_USED_AFTER = re.compile(rb"[ \t]*[(.\[]")
 
 
 def _plain_base(data: bytes, base: bytes) -> bool:
