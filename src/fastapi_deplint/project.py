@@ -412,7 +412,7 @@ def _widen_results_pipe(pool: Any) -> None:
     try:
         import fcntl
 
-        fcntl.fcntl(reader.fileno(), fcntl.F_SETPIPE_SZ, RESULTS_PIPE_BYTES)  # type: ignore[attr-defined,union-attr]
+        fcntl.fcntl(reader.fileno(), fcntl.F_SETPIPE_SZ, RESULTS_PIPE_BYTES)  # type: ignore[union-attr]
     except (AttributeError, ImportError, OSError, ValueError):
         pass
 
