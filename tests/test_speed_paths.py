@@ -417,6 +417,26 @@ def test_a_route_module_without_fastapi_names_joins_the_graph(tmp_path: Path) ->
     assert "pkg.helpers" not in project.graph.modules  # deferred: nothing reached it
 
 
+def test_a_default_named_in_a_skipped_module_is_a_marker_only_when_bound_to_a_call(tmp_path: Path) -> None:
+    """`user=CURRENT_USER` with `CURRENT_USER = auth_dep()` in a module that names nothing of
+    FastAPI: that module is parsed and the dependency found; `limit=DEFAULT_LIMIT` (a
+    literal in another such module) parses nothing."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "auth.py").write_text("from fastapi import Depends\n\n\ndef get_user():\n    return 'me'\n\n\ndef auth_dep():\n    return Depends(get_user)\n")
+    (pkg / "markers.py").write_text("from .auth import auth_dep\n\nCURRENT_USER = auth_dep()\n")
+    (pkg / "limits.py").write_text("DEFAULT_LIMIT = 100\nMAX_LIMIT: int = 1000\n")
+    (pkg / "main.py").write_text(
+        "from fastapi import FastAPI\nfrom .markers import CURRENT_USER\nfrom .limits import DEFAULT_LIMIT\n\napp = FastAPI()\n\n\n"
+        "@app.get('/items')\nasync def items(user=CURRENT_USER, limit: int = DEFAULT_LIMIT):\n    return []\n"
+    )
+    project = build_project([tmp_path], jobs=1)
+    (route,) = project.graph.routes
+    assert [e.target for e in route.all_edges()] == ["pkg.auth.get_user"]
+    assert "pkg.markers" in project.graph.modules and "pkg.limits" not in project.graph.modules
+
+
 def test_the_deferral_index_skips_unchanged_deferred_files_and_sees_edits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import fastapi_deplint.cache as cache_module
     import fastapi_deplint.source as source_module

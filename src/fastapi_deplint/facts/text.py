@@ -163,6 +163,20 @@ def bindings(data: bytes, name: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def may_assign_call(data: bytes, wanted: str | None) -> bool:
+    """May the module bind `wanted` to a call (`NAME = factory(...)`, `NAME: T = (...)`, at
+    any indentation)? A parameter default that names a variable is a marker only then
+    (`user=CURRENT_USER`, `CURRENT_USER = Depends(get_user)`), not when every assignment is
+    a literal (`limit=DEFAULT_LIMIT`, `DEFAULT_LIMIT = 100`). A name the module only imports
+    is followed by the resolver (`Resolver._hands_on`); a module itself (`wanted` None) may."""
+    if wanted is None:
+        return True
+    if "assign" not in bindings(data, wanted):
+        return False
+    pattern = rb"^[ \t]*%s[ \t]*(?::[^=\n]*)?=(?!=)[ \t]*(?:[A-Za-z_][\w.]*[ \t]*\(|\(|\\|$)" % re.escape(wanted.encode())
+    return re.search(pattern, data, re.MULTILINE) is not None
+
+
 @functools.lru_cache(maxsize=256)
 def _import_texts(data: bytes) -> bytes:
     """The module and name parts of every import statement, one per line."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ..facts.expr import x_text
 from ..facts.model import Call, Function, Lit, Loc, ModuleFacts, Name, Opaque, Param, Seq, Sub, X
+from ..facts.text import may_assign_call
 from . import known
 from .model import Edge, Include, Mount, Node, ProjectGraph, Route, Router
 from .resolve import MAX_HOPS, Loader, RAttr, RClass, RExternal, RFunc, RModule, Resolver, RVar, Target
@@ -152,8 +153,8 @@ class Linker:
                                 m.loc, m.text = x.loc, x_text(x)
                                 return m
             return None
-        if isinstance(x, Name):
-            t = self.resolve(module, scope, x.dotted)
+        if isinstance(x, Name):  # `user=CURRENT_USER`, with `CURRENT_USER = Depends(...)` somewhere
+            t = self.r.resolve_when(module, scope, x.dotted, may_assign_call)
             if isinstance(t, RVar) and isinstance(t.assign.value, Call):
                 m = self.marker(t.module, t.scope, t.assign.value, hops + 1)
                 if m is not None:
