@@ -251,6 +251,20 @@ def test_reading_imports_takes_linear_time_in_a_hostile_file() -> None:
         assert time.perf_counter() - started < 5
 
 
+def test_textual_tests_of_assignments_take_linear_time_in_a_hostile_file() -> None:
+    """`x = C1()` ... `x = C20000()`, or 200,000 literal assignments: each class would be a
+    pass over the module; only the first few are looked up."""
+    from fastapi_deplint.facts.text import may_assign_call
+
+    many_classes = b"".join(b"class C%d:\n    pass\nx = C%d()\n" % (i, i) for i in range(20000))
+    literals = b"x = 1\n" * 200000
+    for data in (many_classes, literals):
+        started = time.perf_counter()
+        may_be_variable(data, "x")
+        may_assign_call(data, "x")
+        assert time.perf_counter() - started < 5
+
+
 @pytest.mark.parametrize("root", fixture_dirs(), ids=lambda p: p.name)
 def test_deferring_modules_finds_what_parsing_every_module_finds(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The textual tests may parse a deferred module for nothing, but must never rule out one

@@ -1041,7 +1041,8 @@ def may_be_variable(data: bytes, wanted: str | None) -> bool:
     name the module defines as a function or class, nor one it only imports (the resolver
     follows an import by text, `Resolver._hands_on`). Nor a variable every assignment of
     which is a literal (`VERSION = "1.2"`, `ROUTES = [...]`) or an instance of a plain
-    class of the module (`Chats = ChatTable()`), with no annotation. A module itself
+    class of the module (`Chats = ChatTable()`, see `_plain_class_only`), with no
+    annotation (or only `Final`). A module itself
     (`wanted` None) may be."""
     if wanted is None:
         return True
@@ -1051,13 +1052,18 @@ def may_be_variable(data: bytes, wanted: str | None) -> bool:
     if "assign" not in bound:
         return False
     pattern = rb"^[ \t]*%s[ \t]*(:[^=\n]*)?=(?!=)[ \t]*([^\n]*)" % re.escape(wanted.encode())
+    classes: set[bytes] = set()  # of the instances assigned: each looked up once
     for match in re.finditer(pattern, data, re.MULTILINE):
         annotation, value = match.group(1), match.group(2)
         if annotation is not None and annotation[1:].strip() not in _NO_TYPE:
             return True
-        if not _LITERAL_START.match(value) and not _plain_instance(data, value):
+        if _LITERAL_START.match(value):
+            continue
+        call = _CLASS_CALL.match(value)
+        if call is None or len(classes) == MAX_CLASSES_LOOKED_UP:
             return True
-    return False
+        classes.add(call.group(1))
+    return not all(_plain_class_only(data, c.decode()) for c in classes)
 
 
 _NO_TYPE = frozenset({b"Final", b"typing.Final"})  # an annotation that says nothing of the type
@@ -1066,12 +1072,7 @@ _NO_TYPE = frozenset({b"Final", b"typing.Final"})  # an annotation that says not
 # the start of a value of no kind: a string, number, list, dict or set display, a lambda, a constant
 _LITERAL_START = re.compile(rb"""(?:[rRbBuUfF]{0,2}["']|[0-9\[{-]|(?:lambda|True|False|None)\b)""")
 _CLASS_CALL = re.compile(rb"([A-Za-z_]\w*)[ \t]*\(")
-
-
-def _plain_instance(data: bytes, value: bytes) -> bool:
-    """`value` calls a class the module defines with plain bases only (`_plain_class_only`)."""
-    call = _CLASS_CALL.match(value)
-    return call is not None and _plain_class_only(data, call.group(1).decode())
+MAX_CLASSES_LOOKED_UP = 8  # each is a pass over the module: a hostile file assigns thousands
 
 
 def may_define_kind(dotted: str) -> MayMatter:

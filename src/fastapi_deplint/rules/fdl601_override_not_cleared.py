@@ -214,7 +214,7 @@ class OverrideNotCleared(Rule):
         return bool(mod.clears(mod.tree)) or self._conftests_clean(above)
 
     def _cleared_in(self, mod: TestModule, site: SetSite, outer: FunctionNode) -> bool:
-        keys = {s.key for s in mod.sites if s.functions and s.functions[0] is outer and s.key is not None}
+        keys = mod.keys_set_in(outer)
         innermost = site.functions[-1]
         for clear in mod.clears(outer):
             if not self._same_key(clear, site, keys):

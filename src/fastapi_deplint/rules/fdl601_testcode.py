@@ -31,6 +31,7 @@ CLASS_HOOKS = frozenset(
 )
 CONFTEST_HOOKS = frozenset({"pytest_runtest_teardown", "pytest_runtest_setup", "pytest_runtest_call"})
 FIXTURE_DEPTH = 8
+MAX_HELPER_WORDS = 64  # helpers searched for line by line; with more, everything is walked
 _BLOCKS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
 _LEAVES = (ast.expr, ast.stmt)  # (less `_BLOCKS`) what `_walk` may leave out
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as Python numbers lines (`source.LINE_BREAK`)
@@ -100,6 +101,7 @@ class TestModule:
     sites: list[SetSite] = field(default_factory=list)
     fixtures: dict[str, list[FunctionNode]] = field(default_factory=dict)
     helpers: set[str] = field(default_factory=set)  # plain functions that clear overrides
+    _keys: dict[ast.AST, set[str]] | None = None  # see `keys_set_in`
 
     @classmethod
     def build(cls, path: str, module: str, tree: ast.Module, text: str | None = None) -> TestModule:
@@ -128,9 +130,9 @@ class TestModule:
                 key, base = site
                 mod.sites.append(SetSite(node, key, base, mod.enclosing(node)))  # type: ignore[arg-type]
         if text is not None and mod.helpers:  # a call of a helper clears too: where is it?
-            calls = _Spans(text, tuple(mod.helpers))
+            calls = _Spans(text, tuple(mod.helpers)) if len(mod.helpers) <= MAX_HELPER_WORDS else None
             for node in skipped:
-                if calls.mention(node):
+                if calls is None or calls.mention(node):
                     mod._walk(node, None)
         return mod
 
@@ -150,6 +152,16 @@ class TestModule:
                 else:
                     nodes.append(child)
         return nodes, skipped
+
+    def keys_set_in(self, outer: ast.AST) -> set[str]:
+        """The keys overridden anywhere in the top-level function `outer` (grouped once: asked
+        for every change, they made a module with thousands of tests quadratic)."""
+        if self._keys is None:
+            self._keys = {}
+            for site in self.sites:
+                if site.functions and site.key is not None:
+                    self._keys.setdefault(site.functions[0], set()).add(site.key)
+        return self._keys.get(outer, set())
 
     def enclosing(self, node: ast.AST) -> list[ast.AST]:
         chain: list[ast.AST] = []
