@@ -187,6 +187,14 @@ def test_function_texts_cut_a_function_out_of_a_module() -> None:
     assert texts[1].strip().endswith(b"return 1")
 
 
+def test_function_texts_do_not_end_inside_a_multi_line_string() -> None:
+    """A line of a string at the `def`'s indentation is no end of the function: the code
+    after the string must stay in its text (a test that says "no" on a cut text is wrong)."""
+    source = b'def make():\n    s = """\nx:\n    """ + requests.get(u)\n    return s\n\n\ndef other():\n    pass\n'
+    (text,) = function_texts(source, "make")
+    assert b"requests.get" in text
+
+
 @pytest.mark.parametrize(
     ("source", "kept", "left_out"),
     [

@@ -30,7 +30,10 @@ def function_texts(data: bytes, name: str) -> Iterator[bytes]:
             if len(texts) == MAX_DEFS:
                 yield data
                 return
-            texts.append(_without_docstring(data[line_start : _function_end(data, end, len(match.group(1)))]))
+            stop = _function_end(data, end, len(match.group(1)))
+            if _inside_string(data[line_start:stop]):  # a line of a multi-line string ended the cut
+                stop = len(data)
+            texts.append(_without_docstring(data[line_start:stop]))
         at = data.find(needle, end)
     yield from texts
 
@@ -60,6 +63,14 @@ def _without_docstring(text: bytes) -> bytes:
         return text
     close = text.find(opening.group(1), opening.end())
     return text if close < 0 else text[: opening.start(1)] + text[close + 3 :]
+
+
+def _inside_string(text: bytes) -> bool:
+    """Does the cut end inside a triple-quoted string (an odd count of one kind of quotes)?
+    A line of the string at the `def`'s indentation or less is no end of the function, so
+    the text then runs to the end of the module: more text may say "maybe" wrongly, a cut
+    one could say "no" wrongly. A quote escaped or inside another string errs the same way."""
+    return text.count(b'"""') % 2 == 1 or text.count(b"'''") % 2 == 1
 
 
 MAX_DEFS = 16
