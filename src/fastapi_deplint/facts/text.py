@@ -182,10 +182,18 @@ def may_assign_call(data: bytes, wanted: str | None) -> bool:
     is followed by the resolver (`Resolver._hands_on`); a module itself (`wanted` None) may."""
     if wanted is None:
         return True
-    if "assign" not in bindings(data, wanted):
-        return False
-    pattern = rb"^[ \t]*%s[ \t]*(?::[^=\n]*)?=(?!=)[ \t]*(?:[A-Za-z_][\w.]*[ \t]*\(|\(|\\|$)" % re.escape(wanted.encode())
-    return re.search(pattern, data, re.MULTILINE) is not None
+    return "assign" in bindings(data, wanted) and any(_CALL_START.match(value) for _, value in assignments(data, wanted))
+
+
+_CALL_START = re.compile(rb"[A-Za-z_][\w.]*[ \t]*\(|\(|\\|$")  # a call, parenthesised, or continued
+
+
+def assignments(data: bytes, name: str) -> Iterator[tuple[bytes | None, bytes]]:
+    """Each `name = value` / `name: T = value` of a module's text, at any indentation, as
+    (the annotation with its colon or None, the rest of the line after `=`)."""
+    pattern = rb"^[ \t]*%s[ \t]*(:[^=\n]*)?=(?!=)[ \t]*([^\n]*)" % re.escape(name.encode())
+    for match in re.finditer(pattern, data, re.MULTILINE):
+        yield match.group(1), match.group(2)
 
 
 @functools.lru_cache(maxsize=256)

@@ -23,7 +23,7 @@ from typing import Literal
 
 from ..facts import detail
 from ..facts.expr import to_x
-from ..facts.text import bindings, function_texts, imported_dotted, imported_names, looked_for
+from ..facts.text import assignments, bindings, function_texts, imported_dotted, imported_names, looked_for
 from ..facts.model import Assign, Call, CallSite, Function, Loc, Name, Opaque, Sub, X
 from ..graph.model import Edge, Node, ProjectGraph
 from ..graph.resolve import MayMatter, RAttr, RClass, RExternal, RFunc, RModule, RParam, Resolver, RVar, Target
@@ -1042,8 +1042,7 @@ def may_be_variable(data: bytes, wanted: str | None) -> bool:
     follows an import by text, `Resolver._hands_on`). Nor a variable every assignment of
     which is a literal (`VERSION = "1.2"`, `ROUTES = [...]`) or an instance of a plain
     class of the module (`Chats = ChatTable()`, see `_plain_class_only`), with no
-    annotation (or only `Final`). A module itself
-    (`wanted` None) may be."""
+    annotation (or only `Final`). A module itself (`wanted` None) may be."""
     if wanted is None:
         return True
     bound = bindings(data, wanted)
@@ -1051,10 +1050,8 @@ def may_be_variable(data: bytes, wanted: str | None) -> bool:
         return True
     if "assign" not in bound:
         return False
-    pattern = rb"^[ \t]*%s[ \t]*(:[^=\n]*)?=(?!=)[ \t]*([^\n]*)" % re.escape(wanted.encode())
     classes: set[bytes] = set()  # of the instances assigned: each looked up once
-    for match in re.finditer(pattern, data, re.MULTILINE):
-        annotation, value = match.group(1), match.group(2)
+    for annotation, value in assignments(data, wanted):
         if annotation is not None and annotation[1:].strip() not in _NO_TYPE:
             return True
         if _LITERAL_START.match(value):
