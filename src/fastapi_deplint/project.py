@@ -380,19 +380,21 @@ def _read_in_parallel(
         ) as pool:
             _widen_results_pipe(pool)
             # two calls per worker in flight (one running, one queued), a new one submitted
-            # as one comes back, while chunks are left
+            # as one comes back (looked for after each of this process's files), while
+            # chunks are left
             calls = [pool.submit(_facts_from_front, INSTALLMENT_SECONDS) for _ in range(2 * (jobs - 1))]
-            while True:
+
+            def collect() -> None:
                 for call in [c for c in calls if c.done()]:
                     calls.remove(call)
                     _unpickle(call.result(), chunks, names, results, cache)
                     if ends[0] < ends[1]:
                         calls.append(pool.submit(_facts_from_front, INSTALLMENT_SECONDS))
-                mine = take(ends, from_front=False)
-                if mine is None:
-                    break
+
+            while (mine := take(ends, from_front=False)) is not None:
                 for i in chunks[mine]:
                     results[i] = read_facts(files[i], names[i], prescan=True, cache=cache)
+                    collect()
             for call in calls:
                 _unpickle(call.result(), chunks, names, results, cache)
     except (OSError, RuntimeError, concurrent.futures.process.BrokenProcessPool):
