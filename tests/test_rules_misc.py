@@ -292,13 +292,14 @@ def test_fdl601_skipping_what_cannot_matter_models_the_same() -> None:
 
     from fastapi_deplint.rules.fdl601_override_not_cleared import OverrideNotCleared
     from fastapi_deplint.rules.fdl601_testcode import TestModule
+    from fastapi_deplint.source import LINE_BREAK
 
     files = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "FDL601").rglob("*.py"))
     assert len(files) >= 8
     for path in files:
         text = path.read_text(encoding="utf-8")
         tree = ast.parse(text)
-        pruned, whole = TestModule.build(str(path), "m", tree, text), TestModule.build(str(path), "m", tree)
+        pruned, whole = TestModule.build(str(path), "m", tree, LINE_BREAK.split(text)), TestModule.build(str(path), "m", tree)
         assert [(s.node.lineno, s.key) for s in pruned.sites] == [(s.node.lineno, s.key) for s in whole.sites]
         assert pruned.helpers == whole.helpers and pruned.fixtures == whole.fixtures
         assert len(pruned.parents) < len(whole.parents) or len(whole.parents) < 200

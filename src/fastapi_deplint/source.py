@@ -383,7 +383,7 @@ def _open_overrides(tree: ast.Module, text: str, path: str, module: str) -> int 
     from .rules.fdl601_override_not_cleared import open_overrides  # local: the rules import this module
 
     try:
-        return open_overrides(tree, text, path, module)
+        return open_overrides(tree, LINE_BREAK.split(text), path, module)
     except Exception:  # RecursionError included: the rule then reads the file itself, contained
         return None
 

@@ -12,7 +12,7 @@ rule's time and the last rule to finish).
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..facts import detail
@@ -168,8 +168,7 @@ class OverrideNotCleared(Rule):
                 return None
             tree = detail.module_tree(path)
             lines = detail.source_lines(path) if tree is not None else None
-            text = "\n".join(lines) if lines is not None else None
-            self._modules[path] = TestModule.build(path, module, tree, text) if tree is not None else None
+            self._modules[path] = TestModule.build(path, module, tree, lines) if tree is not None else None
         return self._modules[path]
 
     def _may_leak(self, facts: ModuleFacts) -> bool:
@@ -372,13 +371,13 @@ class OverrideNotCleared(Rule):
         return False
 
 
-def open_overrides(tree: ast.Module, text: str, path: str, module: str) -> int:
+def open_overrides(tree: ast.Module, lines: Sequence[str], path: str, module: str) -> int:
     """How many override changes in this test module nothing in the module itself undoes: the
     verdict with no `conftest.py` above and no project function known to clear (what
     extraction stores as `ModuleFacts.open_overrides`). Every other way to undo a change only
     adds to what the module itself does (a fixture, hook or helper is looked up in the module
     first), so a change covered here is covered in the whole project, and a file with none
     open needs no second look."""
-    mod = TestModule.build(path, module, tree, text)
+    mod = TestModule.build(path, module, tree, lines)
     rule = OverrideNotCleared()
     return sum(1 for site in mod.sites if not rule._covered(mod, [], site))

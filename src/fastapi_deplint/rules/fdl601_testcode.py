@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +34,6 @@ FIXTURE_DEPTH = 8
 MAX_HELPER_WORDS = 64  # helpers searched for line by line; with more, everything is walked
 _BLOCKS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
 _LEAVES = (ast.expr, ast.stmt)  # (less `_BLOCKS`) what `_walk` may leave out
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as Python numbers lines (`source.LINE_BREAK`)
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -104,12 +103,13 @@ class TestModule:
     _keys: dict[ast.AST, set[str]] | None = None  # see `keys_set_in`
 
     @classmethod
-    def build(cls, path: str, module: str, tree: ast.Module, text: str | None = None) -> TestModule:
-        """The module's model. With its `text`, the parts of expressions that cannot matter are
-        not walked (see `_Spans`): test modules are mostly expected JSON, and walking every
-        node of FastAPI's tests was 90% of the rule's time."""
+    def build(cls, path: str, module: str, tree: ast.Module, lines: Sequence[str] | None = None) -> TestModule:
+        """The module's model. With the `lines` of its text (as Python numbers them), the parts
+        of expressions that cannot matter are not walked (see `_Spans`): test modules are
+        mostly expected JSON, and walking every node of FastAPI's tests was 90% of the rule's
+        time."""
         mod = cls(path, module, tree)
-        spans = _Spans(text, (OVERRIDES, "setattr")) if text is not None else None
+        spans = _Spans(lines, (OVERRIDES, "setattr")) if lines is not None else None
         nodes, skipped = mod._walk(tree, spans)
         # a helper is a plain function with something that clears overrides anywhere inside
         # (what `own_clears(fn, set())` finds, found for all functions at once)
@@ -129,8 +129,8 @@ class TestModule:
             if site is not None and not mod.in_finally(node):  # in `finally`, setting a key restores it
                 key, base = site
                 mod.sites.append(SetSite(node, key, base, mod.enclosing(node)))  # type: ignore[arg-type]
-        if text is not None and mod.helpers:  # a call of a helper clears too: where is it?
-            calls = _Spans(text, tuple(mod.helpers)) if len(mod.helpers) <= MAX_HELPER_WORDS else None
+        if lines is not None and mod.helpers:  # a call of a helper clears too: where is it?
+            calls = _Spans(lines, tuple(mod.helpers)) if len(mod.helpers) <= MAX_HELPER_WORDS else None
             for node in skipped:
                 if calls is None or calls.mention(node):
                     mod._walk(node, None)
@@ -199,9 +199,9 @@ class _Spans:
     cannot hold an override change, a clearing or a call of a helper (each spells its word:
     `dependency_overrides`, `setattr`, the helper's name)."""
 
-    def __init__(self, text: str, words: tuple[str, ...]) -> None:
+    def __init__(self, lines: Sequence[str], words: tuple[str, ...]) -> None:
         pattern = re.compile("|".join(re.escape(w) for w in words))
-        self.lines = [n for n, line in enumerate(_LINE_BREAK.split(text), start=1) if pattern.search(line)]
+        self.lines = [n for n, line in enumerate(lines, start=1) if pattern.search(line)]
 
     def mention(self, node: ast.AST) -> bool:
         first = getattr(node, "lineno", None)
